@@ -1,0 +1,32 @@
+# visitorsite web image: gunicorn serving Django; Redis is a separate service (see compose).
+FROM python:3.12-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    BIND=0.0.0.0:8000 \
+    DATA_DIR=/app/var
+
+WORKDIR /app
+
+# A fixed numeric id, so hosts and orchestrators (runAsNonRoot) can resolve and check it.
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --no-log-init --home-dir /app \
+       --shell /usr/sbin/nologin app
+
+# Dependencies first: this layer stays cached until requirements.txt changes.
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY --chown=app:app . .
+RUN mkdir -p /app/var && chown app:app /app/var
+
+USER 10001:10001
+EXPOSE 8000
+
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+
+# exec form: gunicorn is PID 1 and receives SIGTERM for a graceful shutdown.
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "visitorsite.wsgi"]

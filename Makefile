@@ -1,0 +1,45 @@
+# visitorsite: the README's commands are these targets.
+#   make run    set up .venv and start the service (embedded Redis in ./var unless REDIS_URL)
+#   make test   set up .venv with dev tools, lint, and run the whole test suite
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run dev test lint format stop-redis clean
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "visitorsite needs Python 3.11 or newer")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+run: $(VENV)/.installed
+	exec $(BIN)/gunicorn -c gunicorn.conf.py visitorsite.wsgi
+
+dev: $(VENV)/.installed
+	DEBUG=1 exec $(BIN)/python manage.py runserver
+
+test: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+stop-redis: $(VENV)/.installed
+	$(BIN)/python manage.py embedded_redis stop
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,47 @@
+"""Counter names: the one place that decides what a namespace or key may be.
+
+A name reaches Redis only after it passed here. The alphabet has no ``{``, ``}``, ``:`` or
+whitespace, so a name can never break a key's Cluster hash tag or its field layout.
+"""
+
+import re
+from typing import NamedTuple
+
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+class InvalidName(ValueError):
+    """A namespace or key outside ``^[A-Za-z0-9_.-]{1,64}$``."""
+
+
+class Counter(NamedTuple):
+    namespace: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.key}"
+
+
+def _check(kind: str, value: str) -> str:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        shown = value if isinstance(value, str) and len(value) <= 80 else f"{str(value)[:80]}..."
+        raise InvalidName(
+            f"invalid {kind} {shown!r}: use 1 to 64 characters from A-Z a-z 0-9 _ . -"
+        )
+    return value
+
+
+def counter_from_parts(*, namespace: str, key: str) -> Counter:
+    """The validated counter for a namespace and a key."""
+    return Counter(_check("namespace", namespace), _check("key", key))
+
+
+def counter_from_path(path: str) -> Counter:
+    """Parse ``namespace/key`` (or a bare ``key`` in the ``default`` namespace)."""
+    namespace, _, key = path.rpartition("/")
+    return counter_from_parts(namespace=namespace or DEFAULT_NAMESPACE, key=key)
+
+
+DEFAULT_NAMESPACE = "default"
+# The seed's single counter.
+SEED_COUNTER = Counter(DEFAULT_NAMESPACE, "visitor_count")

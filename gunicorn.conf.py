@@ -1,0 +1,31 @@
+"""gunicorn settings for visitorsite: ``gunicorn -c gunicorn.conf.py visitorsite.wsgi``.
+
+Each value can be overridden by an environment variable (see README). Worker class and counts
+are the measured defaults recorded in docs/BENCHMARKS.md.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "visitorsite.settings")
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("WEB_THREADS", "8"))
+worker_class = "gthread"
+# Requests are a few milliseconds; a worker stuck longer than this is killed and replaced.
+timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "20"))
+keepalive = 5
+accesslog = os.environ.get("ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+
+def on_starting(server):
+    """In the master, before workers fork: start (or find) Redis and say which one is used."""
+    import django
+
+    django.setup()
+    from visitorsite.embedded_redis import announce
+
+    announce()

@@ -1,0 +1,66 @@
+"""Shared fixtures: fakeredis by default, a real redis-server and gunicorn on request."""
+
+import fakeredis
+import pytest
+from django_redis import get_redis_connection
+
+from tests.servers import RedisServer
+
+
+def _cache_settings(location: str, **options) -> dict:
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": "visitorsite",
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 0.25,
+                "SOCKET_TIMEOUT": 0.5,
+                "IGNORE_EXCEPTIONS": False,
+                **options,
+            },
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
+def fake_store(settings):
+    """Every test counts in fakeredis (with Lua) unless it asks for a real Redis."""
+    settings.CACHES = _cache_settings(
+        "redis://fakeredis.invalid:6379/0",
+        CONNECTION_POOL_KWARGS={"connection_class": fakeredis.FakeRedisConnection},
+    )
+    fake = get_redis_connection()  # kept: the test may point the cache elsewhere
+    fake.flushall()
+    yield
+    fake.flushall()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """One real redis-server for the session, on a free loopback port."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def real_store(settings, fake_store, redis_server):
+    """Point the counting cache at the real redis-server, empty before and after the test."""
+    settings.CACHES = _cache_settings(redis_server.url)
+    client = redis_server.client()
+    client.flushall()
+    yield redis_server
+    if redis_server.answers():
+        client.flushall()
+    client.close()
+
+
+@pytest.fixture
+def point_store_at(settings, fake_store):
+    """Point the counting cache at any Redis URL (for servers a test starts itself)."""
+
+    def point(url: str) -> None:
+        settings.CACHES = _cache_settings(url)
+
+    return point

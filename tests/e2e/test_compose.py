@@ -1,0 +1,119 @@
+"""docker-compose.yml and the Dockerfile, checked without a Docker engine.
+
+The compose file is validated against the Compose Specification, its wiring is asserted, and
+the very commands it runs (redis-server's arguments, the web command) are started on loopback.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.servers import REPO, RedisServer, WebServer, base_env, free_port, http_get
+
+pytestmark = pytest.mark.e2e
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    assert path, f"{name} is not installed (requirements-dev.txt)"
+    return path
+
+
+def test_compose_file_follows_the_compose_specification():
+    result = subprocess.run(
+        [
+            _tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.compose-spec",
+            "docker-compose.yml",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_wiring(compose):
+    services = compose["services"]
+    assert set(services) == {"web", "redis"}
+    redis, web = services["redis"], services["web"]
+
+    assert web["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert web["depends_on"] == {"redis": {"condition": "service_healthy"}}
+    assert "5000:8000" in web["ports"]
+    assert web["restart"] == redis["restart"] == "unless-stopped"
+    assert "/healthz" in " ".join(web["healthcheck"]["test"])
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+
+    command = redis["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    data_dir = command[command.index("--dir") + 1]
+    assert f"redis-data:{data_dir}" in redis["volumes"]
+    assert set(compose["volumes"]) >= {"redis-data", "web-data"}
+
+
+def test_web_command_is_the_readme_and_dockerfile_production_command(compose):
+    command = compose["services"]["web"]["command"]
+    assert " ".join(command) in (REPO / "README.md").read_text()
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert f"CMD {json.dumps(command)}" in dockerfile
+
+
+def test_dockerfile_is_clean_under_hadolint():
+    result = subprocess.run(
+        [_tool("hadolint"), "Dockerfile"], cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_dockerfile_runs_as_non_root_with_a_healthcheck():
+    dockerfile = (REPO / "Dockerfile").read_text()
+    user_lines = [line for line in dockerfile.splitlines() if line.startswith("USER ")]
+    assert user_lines
+    assert user_lines[-1].split()[1].split(":")[0] not in {"root", "0"}
+    assert "HEALTHCHECK" in dockerfile
+    assert "/healthz" in dockerfile
+
+
+def test_compose_commands_serve_on_loopback(compose, tmp_path):
+    """Start redis-server with compose's arguments and the web command, as compose would."""
+    redis_command = list(compose["services"]["redis"]["command"])
+    assert redis_command[0] == "redis-server"
+    redis_command[redis_command.index("--dir") + 1] = str(tmp_path / "redis-data")
+    redis = RedisServer(tmp_path / "redis-data", args=tuple(redis_command[1:])).start()
+
+    web_command = compose["services"]["web"]["command"]
+    port = free_port()
+    env = base_env(
+        REDIS_URL=redis.url,
+        DATA_DIR=str(tmp_path / "web-data"),
+        BIND=f"127.0.0.1:{port}",
+        PATH=f"{BIN}:{base_env()['PATH']}",
+    )
+    web = WebServer(web_command, env=env, port=port, log=tmp_path / "web.log")
+    try:
+        web.start()
+        status, _, body = http_get(web.url + "/")
+        assert status == 200
+        assert "Welcome to my App!" in body
+        assert http_get(web.url + "/count")[2] == "Visitor count: 1"
+        assert http_get(web.url + "/count")[2] == "Visitor count: 2"
+        assert redis.client().get("visitorsite:1:c:{default/visitor_count}:n") == b"2"
+        assert redis.client().config_get("appendonly") == {"appendonly": "yes"}
+    finally:
+        web.stop(sig=15)
+        redis.stop()

@@ -1,0 +1,59 @@
+"""A newcomer's first start: README's run command, on a fresh data directory, twice."""
+
+import re
+import shlex
+import sys
+
+import pytest
+
+from tests.servers import REPO, WebServer, base_env, free_port, http_get
+from visitorsite.embedded_redis import EmbeddedRedis
+
+pytestmark = pytest.mark.e2e
+
+
+def readme_command(purpose: str) -> list[str]:
+    readme = (REPO / "README.md").read_text()
+    match = re.search(rf"^\$ (.+?)  # {purpose}", readme, re.MULTILINE)
+    assert match, f"README.md has no command line for {purpose!r}"
+    return shlex.split(match.group(1))
+
+
+def test_readme_names_both_commands():
+    assert readme_command("sets up and runs the service") == ["make", "run"]
+    assert readme_command("sets up and passes the tests") == ["make", "test"]
+
+
+def _run_service(tmp_path, data_dir, port) -> WebServer:
+    command = readme_command("sets up and runs the service")
+    if sys.prefix != sys.base_prefix:  # reuse the venv the tests run in
+        command.append(f"VENV={sys.prefix}")
+    env = base_env(DATA_DIR=str(data_dir), BIND=f"127.0.0.1:{port}")
+    return WebServer(command, env=env, port=port, log=tmp_path / "service.log").start()
+
+
+def test_run_command_serves_on_embedded_redis_and_count_survives_restart(tmp_path):
+    data_dir = tmp_path / "data"
+    port = free_port()
+    service = _run_service(tmp_path, data_dir, port)
+    try:
+        status, _, body = http_get(service.url + "/")
+        assert status == 200
+        assert "Welcome to my App!" in body
+        assert http_get(service.url + "/count")[2] == "Visitor count: 1"
+        assert http_get(service.url + "/count")[2] == "Visitor count: 2"
+    finally:
+        service.stop()  # Ctrl-C: gunicorn and the embedded Redis stop together
+
+    embedded = EmbeddedRedis(data_dir)
+    assert not embedded.answers(), "the embedded Redis should stop with the service"
+    log = (tmp_path / "service.log").read_text()
+    assert f"embedded redis-server started at unix://{embedded.socket_path}" in log
+    assert f"in {data_dir}" in log
+
+    service = _run_service(tmp_path, data_dir, port)
+    try:
+        assert http_get(service.url + "/count")[2] == "Visitor count: 3"
+    finally:
+        service.stop()
+        embedded.stop()

@@ -1,0 +1,167 @@
+"""Real processes for tests: redis-server and gunicorn on free loopback ports.
+
+Every helper here stops what it started; fixtures in conftest.py wrap them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from visitorsite.embedded_redis import find_redis_server
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class RedisServer:
+    """A redis-server on 127.0.0.1, persisting with AOF into ``directory``."""
+
+    def __init__(self, directory: Path, *, port: int | None = None, args: tuple[str, ...] = ()):
+        self.directory = directory
+        self.port = port or free_port()
+        self.args = args
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self, **kwargs) -> redis.Redis:
+        kwargs.setdefault("retry", Retry(NoBackoff(), 0))
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5, **kwargs)
+
+    def answers(self) -> bool:
+        client = self.client(socket_connect_timeout=0.2)
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    def start(self) -> RedisServer:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        command = [
+            find_redis_server(),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.directory),
+            "--appendonly", "yes",
+            "--save", "",
+            "--daemonize", "no",
+            "--logfile", str(self.directory / "redis.log"),
+            *self.args,
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+        wait_until(self.answers, timeout=15, what=f"redis-server on port {self.port}")
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+
+def http_get(url: str, *, timeout: float = 5.0, headers: dict | None = None):
+    """GET ``url``; return (status, headers, body text) for any HTTP status."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode()
+
+
+class WebServer:
+    """A web process (gunicorn, or the README's run command) in its own process group."""
+
+    def __init__(self, command: list[str], *, env: dict[str, str], port: int, log: Path):
+        self.command = command
+        self.env = env
+        self.port = port
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _healthy(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"web process exited early; log:\n{self.log.read_text()[-3000:]}")
+        try:
+            return http_get(self.url + "/healthz", timeout=1)[0] == 200
+        except OSError:
+            return False
+
+    def start(self, timeout: float = 120) -> WebServer:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=REPO,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_until(self._healthy, timeout=timeout, what=f"{self.command} on port {self.port}")
+        return self
+
+    def stop(self, sig: int = signal.SIGINT) -> None:
+        """Signal the whole process group, as Ctrl-C in a terminal does."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=30)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+
+def base_env(**overrides: str) -> dict[str, str]:
+    """The environment for a child web process: ours, minus anything that picks a Redis."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "DJANGO_"))}
+    env.pop("DATA_DIR", None)
+    env.update(overrides)
+    return env

@@ -1,0 +1,152 @@
+"""visitorsite settings: every knob is an environment variable with a safe default.
+
+This is the only module that reads the environment; code reads ``django.conf.settings``.
+The README lists every variable.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    value = value.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false)")
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+    if number <= 0:
+        raise ImproperlyConfigured(f"{name} must be positive, got {value!r}")
+    return number
+
+
+def _env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _persistent_secret_key(data_dir: Path) -> str:
+    """Return the key kept in the data directory, creating it once.
+
+    Several processes (gunicorn workers, runserver's reloader) may start at the same time:
+    O_EXCL makes exactly one of them write the file and the others read it.
+    """
+    path = data_dir / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if key:
+            return key
+        raise ImproperlyConfigured(f"{path} is empty: delete it or set SECRET_KEY") from None
+    key = secrets.token_urlsafe(50)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+DEBUG = _env_bool("DEBUG")
+
+DATA_DIR = Path(os.environ.get("DATA_DIR", "").strip() or BASE_DIR / "var").resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or _persistent_secret_key(DATA_DIR)
+
+ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+
+# Redis. No REDIS_URL means the embedded default: a real redis-server for DATA_DIR,
+# started on first use (see visitorsite/embedded_redis.py).
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+# Short on purpose: a dead Redis must become a fast 503, not a hung worker.
+REDIS_CONNECT_TIMEOUT = _env_float("REDIS_CONNECT_TIMEOUT", 0.25)
+REDIS_TIMEOUT = _env_float("REDIS_TIMEOUT", 0.5)
+REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "visitorsite").strip()
+if "{" in REDIS_KEY_PREFIX or "}" in REDIS_KEY_PREFIX:
+    raise ImproperlyConfigured(
+        "REDIS_KEY_PREFIX may not contain { or }: they would break hash tags"
+    )
+EMBEDDED_REDIS_FSYNC = os.environ.get("EMBEDDED_REDIS_FSYNC", "everysec").strip()
+if EMBEDDED_REDIS_FSYNC not in {"always", "everysec", "no"}:
+    raise ImproperlyConfigured("EMBEDDED_REDIS_FSYNC must be always, everysec or no")
+
+_redis_options = {
+    "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
+    "SOCKET_TIMEOUT": REDIS_TIMEOUT,
+    # Off on purpose: a failed increment must be an error, never a silently dropped hit.
+    "IGNORE_EXCEPTIONS": False,
+}
+if not REDIS_URL:
+    _redis_options["CONNECTION_FACTORY"] = "visitorsite.embedded_redis.EmbeddedConnectionFactory"
+
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL or "unix://embedded",
+        "KEY_PREFIX": REDIS_KEY_PREFIX,
+        "OPTIONS": _redis_options,
+    }
+}
+
+# No SQL database: every fact lives in Redis.
+DATABASES: dict = {}
+
+INSTALLED_APPS = ["counter"]
+
+MIDDLEWARE = [
+    "counter.middleware.HealthzMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "counter.middleware.StoreUnavailableMiddleware",
+]
+
+ROOT_URLCONF = "visitorsite.urls"
+WSGI_APPLICATION = "visitorsite.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": []},
+    }
+]
+
+# Seconds a client is asked to wait (Retry-After) when Redis is unavailable.
+STORE_RETRY_AFTER = int(_env_float("STORE_RETRY_AFTER", 5))
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "visitorsite": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "counter": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
+}
+
+TEST_RUNNER = "visitorsite.test_runner.PytestTestRunner"
