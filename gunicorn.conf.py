@@ -18,6 +18,9 @@ graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
+# gunicorn 24+ opens a control socket in ~/.gunicorn by default: one path for every instance
+# of a user, so a second instance (another port, a test) would fight over it. Not used here.
+control_socket_disable = True
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
 

@@ -20,6 +20,7 @@ import logging
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -185,15 +186,23 @@ def embedded() -> EmbeddedRedis:
     return EmbeddedRedis(Path(settings.DATA_DIR))
 
 
-_announced = False
+_ensured: dict[Path, str] = {}
+_ensure_lock = threading.Lock()
 
 
 def start_embedded() -> str:
-    """Ensure the data directory's server runs; say once per process which Redis is used."""
-    global _announced
+    """Start the data directory's server if none answers, once per process; return its URL.
+
+    Only the first call in a process checks (gunicorn workers inherit the master's check).
+    Afterwards the embedded server is treated like any Redis: if it is stopped while the
+    service runs, requests get fast 503s until it is started again. Starting it inside a
+    request instead would hold that request for as long as Redis takes to load its AOF.
+    """
     server = embedded()
-    started = server.ensure_running(fsync=settings.EMBEDDED_REDIS_FSYNC)
-    if started or not _announced:
+    with _ensure_lock:
+        if server.data_dir in _ensured:
+            return _ensured[server.data_dir]
+        started = server.ensure_running(fsync=settings.EMBEDDED_REDIS_FSYNC)
         logger.info(
             "Redis: embedded redis-server %s at %s; data (AOF, fsync %s) in %s",
             "started" if started else "already running",
@@ -201,8 +210,8 @@ def start_embedded() -> str:
             settings.EMBEDDED_REDIS_FSYNC,
             server.data_dir,
         )
-        _announced = True
-    return server.url
+        _ensured[server.data_dir] = server.url
+        return server.url
 
 
 def masked_url(url: str) -> str:
@@ -228,8 +237,8 @@ def announce() -> None:
 class EmbeddedConnectionFactory(ConnectionFactory):
     """django-redis connection factory that points the cache at the embedded server.
 
-    django-redis calls ``connect`` once per cache client, so the check runs once per process
-    and thread, never per request.
+    django-redis calls ``connect`` once per cache client (one per thread); the server check
+    behind it runs once per process, never per request.
     """
 
     def connect(self, url: str) -> Any:

@@ -2,7 +2,9 @@
 
 import re
 import shlex
+import subprocess
 import sys
+import time
 
 import pytest
 
@@ -54,6 +56,19 @@ def test_run_command_serves_on_embedded_redis_and_count_survives_restart(tmp_pat
     service = _run_service(tmp_path, data_dir, port)
     try:
         assert http_get(service.url + "/count")[2] == "Visitor count: 3"
+
+        embedded.stop()  # Redis gone under a running service: fast 503s, no restart inside
+        for _ in range(4):  # a request, whichever worker thread answers
+            started = time.monotonic()
+            status, headers, body = http_get(service.url + "/count")
+            assert (status, time.monotonic() - started < 1.0) == (503, True)
+            assert headers["Retry-After"]
+            assert "Traceback" not in body
+
+        manage = [sys.executable, "manage.py", "embedded_redis", "start"]
+        env = base_env(DATA_DIR=str(data_dir))
+        subprocess.run(manage, cwd=REPO, env=env, check=True, capture_output=True)
+        assert http_get(service.url + "/count")[2] == "Visitor count: 4"
     finally:
         service.stop()
         embedded.stop()

@@ -1,8 +1,9 @@
 """Start, inspect or stop the embedded redis-server of the data directory."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from visitorsite.embedded_redis import EmbeddedRedisError, embedded, start_embedded
+from visitorsite.embedded_redis import EmbeddedRedisError, embedded
 
 
 class Command(BaseCommand):
@@ -18,9 +19,11 @@ class Command(BaseCommand):
             self.stdout.write(f"{state}: {server.url} (data in {server.data_dir})")
         elif action == "start":
             try:
-                self.stdout.write(f"running: {start_embedded()}")
+                started = server.ensure_running(fsync=settings.EMBEDDED_REDIS_FSYNC)
             except EmbeddedRedisError as exc:
                 raise CommandError(str(exc)) from exc
+            state = "started" if started else "already running"
+            self.stdout.write(f"{state}: {server.url} (data in {server.data_dir})")
         elif server.stop():
             self.stdout.write(f"stopped: {server.url} (data kept in {server.data_dir})")
         else:
