@@ -38,8 +38,10 @@ def counter_from_parts(*, namespace: str, key: str) -> Counter:
 
 def counter_from_path(path: str) -> Counter:
     """Parse ``namespace/key`` (or a bare ``key`` in the ``default`` namespace)."""
-    namespace, _, key = path.rpartition("/")
-    return counter_from_parts(namespace=namespace or DEFAULT_NAMESPACE, key=key)
+    namespace, slash, key = path.partition("/")
+    if not slash:
+        return counter_from_parts(namespace=DEFAULT_NAMESPACE, key=path)
+    return counter_from_parts(namespace=namespace, key=key)
 
 
 DEFAULT_NAMESPACE = "default"

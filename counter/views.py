@@ -1,11 +1,27 @@
-"""The seed's surface: the welcome page and the text counter."""
+"""The seed's surface: the welcome page and the text counters."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from counter import store
-from counter.names import SEED_COUNTER
+from counter import store, visitors
+from counter.names import SEED_COUNTER, Counter, InvalidName, counter_from_path
+
+
+def _text(body: str, status: int = 200) -> HttpResponse:
+    response = HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def count_visit(request: HttpRequest, counter: Counter) -> int:
+    """Count this request on ``counter`` when it is a visit; return the total to show."""
+    if not visitors.should_count(request):
+        return store.total(counter) or 0
+    visitor = visitors.identify(request, namespace=counter.namespace)
+    if visitor.is_bot:
+        return store.bot_hit(counter).total
+    return store.hit(counter, visitor_id=visitor.id).total
 
 
 @require_safe
@@ -14,8 +30,13 @@ def welcome(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def count(request: HttpRequest) -> HttpResponse:
-    total = store.hit(SEED_COUNTER)
-    response = HttpResponse(f"Visitor count: {total}", content_type="text/plain; charset=utf-8")
-    response["Cache-Control"] = "no-store"
-    return response
+def count(request: HttpRequest, path: str | None = None) -> HttpResponse:
+    """``/count`` (the seed's counter), ``/count/<key>``, ``/count/<namespace>/<key>``."""
+    if path is None:
+        counter = SEED_COUNTER
+    else:
+        try:
+            counter = counter_from_path(path)
+        except InvalidName as exc:
+            return _text(f"Bad request: {exc}\n", status=400)
+    return _text(f"Visitor count: {count_visit(request, counter)}")

@@ -64,3 +64,29 @@ def point_store_at(settings, fake_store):
         settings.CACHES = _cache_settings(url)
 
     return point
+
+
+@pytest.fixture(params=["fakeredis", "redis-server"])
+def any_store(request):
+    """Run the test on fakeredis and again on a real redis-server."""
+    if request.param == "redis-server":
+        return request.getfixturevalue("real_store")
+    return request.getfixturevalue("fake_store")
+
+
+@pytest.fixture
+def day(monkeypatch):
+    """Move the service's clock: ``day.set(datetime)``; starts at a fixed UTC noon."""
+    from datetime import UTC, datetime
+
+    from counter import clock
+
+    class Clock:
+        current = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+        def set(self, moment: datetime) -> None:
+            self.current = moment
+
+    fake = Clock()
+    monkeypatch.setattr(clock, "now", lambda: fake.current)
+    return fake

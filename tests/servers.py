@@ -52,7 +52,8 @@ class RedisServer:
 
     def client(self, **kwargs) -> redis.Redis:
         kwargs.setdefault("retry", Retry(NoBackoff(), 0))
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5, **kwargs)
+        kwargs.setdefault("socket_timeout", 5)
+        return redis.Redis(host="127.0.0.1", port=self.port, **kwargs)
 
     def answers(self) -> bool:
         client = self.client(socket_connect_timeout=0.2)

@@ -4,7 +4,9 @@ This is the only module that reads the environment; code reads ``django.conf.set
 The README lists every variable.
 """
 
+import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -128,6 +130,31 @@ TEMPLATES = [
         "OPTIONS": {"context_processors": []},
     }
 ]
+
+# Counting and visitors.
+COUNTER_RETENTION_DAYS = int(_env_float("COUNTER_RETENTION_DAYS", 400))
+VISITOR_SALT_ROTATION = os.environ.get("VISITOR_SALT_ROTATION", "daily").strip().lower()
+if VISITOR_SALT_ROTATION not in {"daily", "monthly"}:
+    raise ImproperlyConfigured("VISITOR_SALT_ROTATION must be daily or monthly")
+# Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed. None by default:
+# the header is trivially forged by any client.
+TRUSTED_PROXIES = _env_list("TRUSTED_PROXIES", "")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address") from None
+# User-Agents counted although the bot detector flags them: HTTP tools people use by hand
+# (the seed counted them) and image proxies that fetch a badge for a person reading a page.
+BOT_ALLOW = os.environ.get(
+    "BOT_ALLOW",
+    r"^(curl|Wget|HTTPie|xh|python-requests|Python-urllib|python-httpx|Go-http-client|"
+    r"node-fetch|undici|axios)/|github-camo|GoogleImageProxy|YahooMailProxy",
+)
+try:
+    re.compile(BOT_ALLOW)
+except re.error as _error:
+    raise ImproperlyConfigured(f"BOT_ALLOW is not a valid regular expression: {_error}") from None
 
 # Seconds a client is asked to wait (Retry-After) when Redis is unavailable.
 STORE_RETRY_AFTER = int(_env_float("STORE_RETRY_AFTER", 5))

@@ -16,17 +16,17 @@ def _run(*args) -> str:
 
 def test_resets_the_seed_counter_and_prints_old_and_new():
     for _ in range(3):
-        store.hit(SEED_COUNTER)
+        store.hit(SEED_COUNTER, visitor_id="v")
     assert _run() == "default/visitor_count: 3 -> 0"
     assert store.total(SEED_COUNTER) == 0
-    assert store.hit(SEED_COUNTER) == 1
+    assert store.hit(SEED_COUNTER, visitor_id="v").total == 1
 
 
 def test_resets_another_counter_to_a_value():
     other = Counter("site", "home")
-    store.hit(other)
+    store.hit(other, visitor_id="v")
     assert _run("site/home", "--value", "41") == "site/home: 1 -> 41"
-    assert store.hit(other) == 42
+    assert store.hit(other, visitor_id="v").total == 42
     assert store.total(SEED_COUNTER) is None
 
 

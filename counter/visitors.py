@@ -1,0 +1,132 @@
+"""Who is this visitor? A salted, rotating hash, never a stored IP; and is it a bot?
+
+Visitor id = keyed BLAKE2b (8 bytes) of ``ip | user-agent | namespace``, keyed with the
+current period's random salt. The salt is shared by every worker and host through Redis and
+expires shortly after its period ends, after which nobody (the operator included) can link a
+hash back to an IP. With daily rotation (the default) a returning visitor is a new visitor on
+each day, so figures over several days count visitor-days; monthly rotation counts people
+within a month.
+"""
+
+import hashlib
+import ipaddress
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache, lru_cache
+
+from crawlerdetect import CrawlerDetect
+from django.conf import settings
+from django.http import HttpRequest
+
+from counter import clock, store
+
+# Long enough for every real User-Agent; bounds the bot cache and the regex work per string.
+_MAX_UA = 512
+_SALT_GRACE = timedelta(minutes=10)  # hosts' clocks differ a little around midnight
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    id: str
+    is_bot: bool
+
+
+def should_count(request: HttpRequest) -> bool:
+    """HEAD requests and browser prefetches read a counter; they are not visits."""
+    if request.method == "HEAD":
+        return False
+    meta = request.META
+    purpose = meta.get("HTTP_SEC_PURPOSE") or meta.get("HTTP_PURPOSE") or meta.get("HTTP_X_MOZ")
+    return not (purpose and "prefetch" in purpose.lower())
+
+
+@cache
+def _trusted_networks(proxies: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def _is_trusted(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """REMOTE_ADDR, or the nearest X-Forwarded-For hop not in TRUSTED_PROXIES when the
+    request came through one of them. The header is never trusted otherwise."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not settings.TRUSTED_PROXIES:
+        return remote
+    networks = _trusted_networks(tuple(settings.TRUSTED_PROXIES))
+    if not _is_trusted(remote, networks):
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, networks):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return remote  # a forged or broken header: fall back to the proxy itself
+    return remote
+
+
+@cache
+def _bot_allow(pattern: str) -> re.Pattern | None:
+    return re.compile(pattern, re.IGNORECASE) if pattern else None
+
+
+@lru_cache(maxsize=4096)
+def is_bot(user_agent: str) -> bool:
+    """Crawlers, spiders, monitors and headless browsers, per the crawlerdetect library,
+    except what BOT_ALLOW lets through (HTTP tools, image proxies fetching for a person)."""
+    allow = _bot_allow(settings.BOT_ALLOW)
+    if allow is not None and allow.search(user_agent):
+        return False
+    return CrawlerDetect(user_agent=user_agent).isCrawler()
+
+
+def _period(now: datetime) -> tuple[str, datetime]:
+    """The salt period containing ``now``: its id and the moment it ends."""
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if settings.VISITOR_SALT_ROTATION == "monthly":
+        start = day.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1)
+        return f"m{start:%Y%m}", end
+    return f"d{day:%Y%m%d}", day + timedelta(days=1)
+
+
+_salts: dict[str, bytes] = {}
+_salts_lock = threading.Lock()
+
+
+def _salt(now: datetime) -> bytes:
+    """The current period's salt: from this process' memory, else one Redis call a period."""
+    period, ends = _period(now)
+    salt = _salts.get(period)
+    if salt is None:
+        ttl = int((ends - now + _SALT_GRACE).total_seconds())
+        salt = store.period_salt(period, ttl=ttl)
+        with _salts_lock:
+            _salts.clear()  # forget past periods' salts as soon as possible
+            _salts[period] = salt
+    return salt
+
+
+def visitor_id(*, ip: str, user_agent: str, namespace: str, salt: bytes) -> str:
+    material = f"{ip}|{user_agent}|{namespace}".encode("utf-8", "surrogateescape")
+    return hashlib.blake2b(material, key=salt, digest_size=8).hexdigest()
+
+
+def identify(request: HttpRequest, *, namespace: str, now: datetime | None = None) -> Visitor:
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[:_MAX_UA]
+    if is_bot(user_agent):
+        return Visitor(id="", is_bot=True)
+    salt = _salt(now or clock.now())
+    ip = client_ip(request)
+    return Visitor(
+        visitor_id(ip=ip, user_agent=user_agent, namespace=namespace, salt=salt), is_bot=False
+    )

@@ -1,0 +1,159 @@
+"""The hit script and stats read, on fakeredis and on a real redis-server.
+
+Everything Lua and HyperLogLog runs against the real server too (``any_store``);
+concurrency, round trips and NOSCRIPT recovery only mean something there.
+"""
+
+import hashlib
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from counter import store
+from counter.names import Counter
+
+SITE = Counter("site", "home")
+NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def _ids(count: int, seed: str = "v") -> list[str]:
+    return [hashlib.blake2b(f"{seed}{i}".encode(), digest_size=8).hexdigest() for i in range(count)]
+
+
+def test_ten_thousand_visitors_are_counted_within_two_percent(any_store):
+    for visitor in _ids(10_000):
+        store.hit(SITE, visitor_id=visitor, now=NOON)
+    stats = store.stats(SITE, days=1, now=NOON)
+    assert stats.total == 10_000
+    assert stats.today.hits == 10_000
+    for figure in (stats.uniques, stats.today.uniques, stats.unique_visitor_days):
+        assert abs(figure - 10_000) <= 200, figure
+
+
+def test_one_visitor_a_hundred_times_is_one_unique(any_store):
+    results = [store.hit(SITE, visitor_id="same", now=NOON) for _ in range(100)]
+    assert results[0].new_visitor_today is True
+    assert not any(r.new_visitor_today for r in results[1:])
+    stats = store.stats(SITE, days=7, now=NOON)
+    assert (stats.total, stats.uniques, stats.unique_visitor_days) == (100, 1, 1)
+    assert [d.hits for d in stats.days] == [0] * 6 + [100]
+    assert [d.uniques for d in stats.days] == [0] * 6 + [1]
+
+
+def test_bots_are_shown_the_total_but_only_counted_as_bots(any_store):
+    store.hit(SITE, visitor_id="human", now=NOON)
+    shown = {store.bot_hit(SITE).total for _ in range(50)}
+    assert shown == {1}
+    stats = store.stats(SITE, days=1, now=NOON)
+    assert (stats.total, stats.bots, stats.today.hits, stats.uniques) == (1, 50, 1, 1)
+
+
+def test_days_roll_over_in_utc(any_store):
+    before_midnight = datetime(2026, 3, 10, 23, 59, 59, tzinfo=UTC)
+    store.hit(SITE, visitor_id="a", now=before_midnight)
+    store.hit(SITE, visitor_id="a", now=before_midnight + timedelta(seconds=2))
+    stats = store.stats(SITE, days=2, now=before_midnight + timedelta(seconds=2))
+    assert [(d.day.isoformat(), d.hits, d.uniques) for d in stats.days] == [
+        ("2026-03-10", 1, 1),
+        ("2026-03-11", 1, 1),
+    ]
+    # The same id on two days: one unique each day, two visitor-days, one id over the range.
+    assert (stats.unique_visitor_days, stats.uniques) == (2, 1)
+
+
+def test_retention_trims_old_days_but_never_totals(any_store, settings):
+    settings.COUNTER_RETENTION_DAYS = 3
+    start = NOON
+    for offset in range(5):
+        store.hit(SITE, visitor_id=f"v{offset}", now=start + timedelta(days=offset))
+    client = store._client()
+    daily = client.hgetall(store._key(SITE, "d"))
+    assert sorted(daily) == [b"20260312", b"20260313", b"20260314"]
+    assert sorted(client.hgetall(store._key(SITE, "du"))) == sorted(daily)
+    ttl = client.ttl(store._key(SITE, "u:20260314"))
+    assert 0 < ttl <= 3 * 86400
+    stats = store.stats(SITE, days=3, now=start + timedelta(days=4))
+    assert (stats.total, stats.unique_visitor_days) == (5, 5)
+
+
+def test_stats_refuses_a_range_past_retention(any_store, settings):
+    settings.COUNTER_RETENTION_DAYS = 30
+    with pytest.raises(ValueError, match="days must be 1 to 30"):
+        store.stats(SITE, days=31)
+    with pytest.raises(ValueError, match="got 0"):
+        store.stats(SITE, days=0)
+
+
+def test_counters_do_not_share_anything(any_store):
+    store.hit(SITE, visitor_id="a", now=NOON)
+    other = Counter("site", "about")
+    assert store.stats(other, days=1, now=NOON).total == 0
+    assert store.total(other) is None
+
+
+def test_salt_is_shared_and_kept_per_period(any_store):
+    first = store.period_salt("d20260310", ttl=100)
+    assert len(first) == 32
+    assert store.period_salt("d20260310", ttl=100) == first
+    assert store.period_salt("d20260311", ttl=100) != first
+    assert 0 < store._client().ttl(store._cache_key("salt:d20260310")) <= 100
+
+
+# Real Redis only ----------------------------------------------------------------------
+
+
+@pytest.mark.real_redis
+def test_sixteen_threads_hitting_one_counter_are_exact(real_store):
+    def worker(n: int) -> None:
+        for i in range(2_000):
+            store.hit(SITE, visitor_id=f"{n}-{i % 50}", now=NOON)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stats = store.stats(SITE, days=1, now=NOON)
+    assert (stats.total, stats.today.hits) == (32_000, 32_000)
+    assert abs(stats.uniques - 800) <= 16
+
+
+@pytest.mark.real_redis
+def test_one_evalsha_per_hit_and_no_other_command(real_store):
+    store.hit(SITE, visitor_id="warm-up", now=NOON)  # loads the script if needed
+    seen: list[dict] = []
+    with real_store.client(socket_timeout=10).monitor() as monitor:
+        ready = threading.Event()
+
+        def listen() -> None:
+            ready.set()
+            for entry in monitor.listen():
+                seen.append(entry)
+                if entry["command"] == "ECHO STOP-MONITOR":
+                    return
+
+        listener = threading.Thread(target=listen)
+        listener.start()
+        ready.wait()
+        for i in range(1_000):
+            store.hit(SITE, visitor_id=f"v{i}", now=NOON)
+        real_store.client().echo("STOP-MONITOR")
+        listener.join(30)
+    stopper = seen[-1]["client_port"]
+    # MONITOR shows commands run inside a script too, as client type "lua": not sent by us.
+    sent = [
+        entry["command"].split()[0].upper()
+        for entry in seen
+        if entry["client_type"] != "lua" and entry["client_port"] != stopper
+    ]
+    assert sent.count("EVALSHA") == 1_000
+    assert set(sent) == {"EVALSHA"}, sorted(set(sent))
+    assert any(entry["client_type"] == "lua" for entry in seen)  # the script ran its commands
+
+
+@pytest.mark.real_redis
+def test_script_is_reloaded_after_script_flush(real_store):
+    store.hit(SITE, visitor_id="a", now=NOON)
+    real_store.client().script_flush()
+    assert store.hit(SITE, visitor_id="b", now=NOON).total == 2
