@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run dev test lint format stop-redis clean
+.PHONY: run dev test lint format bench profile stop-redis clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "visitorsite needs Python 3.11 or newer")'
@@ -29,6 +29,19 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+$(VENV)/.bench-installed: $(VENV)/.dev-installed bench/requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@touch $@
+
+# Benchmarks (not tests): results go into docs/BENCHMARKS.md. wrk comes from Debian's package.
+bench: $(VENV)/.bench-installed
+	@command -v wrk >/dev/null || echo "wrk not found (apt-get install wrk): using the slower Python load generator"
+	$(BIN)/python bench/run.py --write
+
+# Where a hit's time goes, in-process (pyinstrument), against a real redis-server.
+profile: $(VENV)/.bench-installed
+	$(BIN)/python bench/profile_hit.py
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

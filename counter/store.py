@@ -25,14 +25,18 @@ Redis failures (unreachable, timed out, loading, read-only replica) become one e
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import redis
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from redis.commands.core import Script
 
 from counter import clock
@@ -126,52 +130,126 @@ def _unavailable_as_store_error() -> Iterator[None]:
         raise StoreUnavailable(f"Redis unavailable: {exc}") from exc
 
 
+class _Backend(threading.local):
+    """The counting cache's Redis client and key prefix, looked up once per thread.
+
+    ``caches["default"]`` goes through asgiref's context-aware Local on every access, and
+    ``make_key`` through django-redis' key function: measurable on a hit path that is one
+    Redis round trip. A settings change (tests) bumps the generation and forces a new look-up.
+    """
+
+    generation = -1
+    client: redis.Redis
+    prefix: str
+
+
+_backend = _Backend()
+_generation = 0
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs) -> None:
+    global _generation
+    if setting in {"CACHES", "COUNTER_RETENTION_DAYS"}:
+        _generation += 1
+        _counter_keys.cache_clear()
+
+
+def _current() -> _Backend:
+    if _backend.generation != _generation:
+        cache = caches["default"]
+        _backend.client = cache.client.get_client(write=True)
+        _backend.prefix = cache.make_key("")
+        _backend.generation = _generation
+    return _backend
+
+
 def _client() -> redis.Redis:
-    return caches["default"].client.get_client(write=True)
+    return _current().client
 
 
-# SHA computed once per process; redis-py sends EVALSHA and, when a server answers NOSCRIPT
-# (new or restarted), loads the source and retries. Bytes need no client to hash them.
+# SHA computed once per process (bytes need no client to hash them).
 _HIT_SCRIPT = Script(None, _HIT.encode())
 _BOT_SCRIPT = Script(None, _BOT.encode())
 _SALT_SCRIPT = Script(None, _SALT.encode())
 
 
+def _send(client: redis.Redis, *command):
+    """One command on a pooled connection, without redis-py 8's per-command wrapping.
+
+    ``Redis.execute_command`` adds a retry closure, timing and observability recording around
+    every command: a fifth of a hit's CPU (docs/BENCHMARKS.md). The pool's checkout still
+    runs its health check, so a connection Redis closed (a restart) is replaced before the
+    command is sent; a connection that fails mid-command is dropped, never reused.
+    """
+    pool = getattr(client, "connection_pool", None)
+    if pool is None or client.connection is not None:  # cluster or single-connection clients
+        return client.execute_command(*command)
+    connection = pool.get_connection()
+    try:
+        connection.send_command(*command)
+        return connection.read_response()
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        connection.disconnect()
+        raise
+    finally:
+        pool.release(connection)
+
+
+def _run(script: Script, client: redis.Redis, keys: tuple, args: tuple):
+    """EVALSHA the script; when Redis answers NOSCRIPT (new or restarted), load it, retry."""
+    try:
+        return _send(client, "EVALSHA", script.sha, len(keys), *keys, *args)
+    except redis.exceptions.NoScriptError:
+        script.sha = client.script_load(script.script)
+        return _send(client, "EVALSHA", script.sha, len(keys), *keys, *args)
+
+
 def _cache_key(name: str) -> str:
-    return caches["default"].make_key(name)
+    return _current().prefix + name
 
 
 def _key(counter: Counter, field: str) -> str:
     return _cache_key(f"c:{{{counter.namespace}/{counter.key}}}:{field}")
 
 
+@lru_cache(maxsize=16_384)
+def _counter_keys(prefix: str, counter: Counter) -> tuple[str, str, str, str, str]:
+    """The hit script's fixed keys, and the prefix of its daily HyperLogLog keys."""
+    base = f"{prefix}c:{{{counter.namespace}/{counter.key}}}:"
+    return base + "n", base + "d", base + "du", base + "uv", base + "u:"
+
+
 def _day(value: date) -> str:
     return value.strftime("%Y%m%d")
 
 
+@lru_cache(maxsize=4)
+def _days(today: date, retention: int) -> tuple[str, str]:
+    """Today and the oldest day kept, as the hashes' field names."""
+    return _day(today), _day(today - timedelta(days=retention - 1))
+
+
 def hit(counter: Counter, *, visitor_id: str, now: datetime | None = None) -> Hit:
     """Count one human hit: total, today's bucket, today's uniques. One round trip."""
-    today = (now or clock.now()).date()
     retention = settings.COUNTER_RETENTION_DAYS
-    oldest = _day(today - timedelta(days=retention - 1))
-    keys = [
-        _key(counter, "n"),
-        _key(counter, "d"),
-        _key(counter, "du"),
-        _key(counter, "uv"),
-        _key(counter, f"u:{_day(today)}"),
-    ]
+    today, oldest = _days((now or clock.now()).date(), retention)
     with _unavailable_as_store_error():
-        total, new = _HIT_SCRIPT(
-            keys=keys, args=[_day(today), visitor_id, oldest, retention * 86400], client=_client()
+        backend = _current()
+        *fixed, hll = _counter_keys(backend.prefix, counter)
+        count, new = _run(
+            _HIT_SCRIPT,
+            backend.client,
+            (*fixed, hll + today),
+            (today, visitor_id, oldest, retention * 86400),
         )
-    return Hit(total=int(total), new_visitor_today=bool(new))
+    return Hit(total=int(count), new_visitor_today=bool(new))
 
 
 def bot_hit(counter: Counter) -> Hit:
     """Record a filtered bot hit; return the unchanged total. One round trip."""
     with _unavailable_as_store_error():
-        total = _BOT_SCRIPT(keys=[_key(counter, "b"), _key(counter, "n")], client=_client())
+        total = _run(_BOT_SCRIPT, _client(), (_key(counter, "b"), _key(counter, "n")), ())
     return Hit(total=int(total), new_visitor_today=False, counted=False)
 
 
@@ -220,10 +298,8 @@ def reset(counter: Counter, *, value: int = 0) -> int:
 def period_salt(period: str, *, ttl: int) -> bytes:
     """The shared random salt of a visitor-hash period, created by whoever asks first."""
     with _unavailable_as_store_error():
-        salt = _SALT_SCRIPT(
-            keys=[_cache_key(f"salt:{period}")],
-            args=[secrets.token_hex(32), ttl],
-            client=_client(),
+        salt = _run(
+            _SALT_SCRIPT, _client(), (_cache_key(f"salt:{period}"),), (secrets.token_hex(32), ttl)
         )
     return bytes.fromhex(salt.decode() if isinstance(salt, bytes) else salt)
 

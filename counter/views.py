@@ -2,16 +2,12 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from counter import store, visitors
 from counter.names import SEED_COUNTER, Counter, InvalidName, counter_from_path
-
-
-def _text(body: str, status: int = 200) -> HttpResponse:
-    response = HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
-    response["Cache-Control"] = "no-store"
-    return response
+from counter.responses import document, text
 
 
 def count_visit(request: HttpRequest, counter: Counter) -> int:
@@ -24,9 +20,12 @@ def count_visit(request: HttpRequest, counter: Counter) -> int:
     return store.hit(counter, visitor_id=visitor.id).total
 
 
+@document
 @require_safe
 def welcome(request: HttpRequest) -> HttpResponse:
-    return render(request, "counter/welcome.html")
+    # build_absolute_uri validates Host against ALLOWED_HOSTS (a 400 when it is not allowed).
+    count_url = request.build_absolute_uri(reverse("count"))
+    return render(request, "counter/welcome.html", {"count_url": count_url})
 
 
 @require_safe
@@ -38,5 +37,5 @@ def count(request: HttpRequest, path: str | None = None) -> HttpResponse:
         try:
             counter = counter_from_path(path)
         except InvalidName as exc:
-            return _text(f"Bad request: {exc}\n", status=400)
-    return _text(f"Visitor count: {count_visit(request, counter)}")
+            return text(f"Bad request: {exc}\n", status=400)
+    return text(f"Visitor count: {count_visit(request, counter)}")

@@ -13,7 +13,7 @@ import ipaddress
 import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 
 from crawlerdetect import CrawlerDetect
@@ -42,31 +42,29 @@ def should_count(request: HttpRequest) -> bool:
     return not (purpose and "prefetch" in purpose.lower())
 
 
-@cache
-def _trusted_networks(proxies: tuple[str, ...]) -> tuple:
-    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
-
-
-def _is_trusted(address: str, networks: tuple) -> bool:
+@lru_cache(maxsize=1024)
+def _is_trusted(address: str, proxies: tuple[str, ...]) -> bool:
+    """Whether ``address`` is one of the proxies: cached, as a deployment has few of them."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    return any(ip in network for network in networks)
+    return any(ip in ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
 def client_ip(request: HttpRequest) -> str:
     """REMOTE_ADDR, or the nearest X-Forwarded-For hop not in TRUSTED_PROXIES when the
     request came through one of them. The header is never trusted otherwise."""
     remote = request.META.get("REMOTE_ADDR", "")
-    if not settings.TRUSTED_PROXIES:
+    proxies = settings.TRUSTED_PROXIES
+    if not proxies:
         return remote
-    networks = _trusted_networks(tuple(settings.TRUSTED_PROXIES))
-    if not _is_trusted(remote, networks):
+    proxies = tuple(proxies)
+    if not _is_trusted(remote, proxies):
         return remote
     hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     for hop in reversed(hops):
-        if not _is_trusted(hop, networks):
+        if not _is_trusted(hop, proxies):
             try:
                 return str(ipaddress.ip_address(hop))
             except ValueError:
@@ -89,10 +87,11 @@ def is_bot(user_agent: str) -> bool:
     return CrawlerDetect(user_agent=user_agent).isCrawler()
 
 
-def _period(now: datetime) -> tuple[str, datetime]:
-    """The salt period containing ``now``: its id and the moment it ends."""
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if settings.VISITOR_SALT_ROTATION == "monthly":
+@lru_cache(maxsize=4)
+def _period(today: date, rotation: str) -> tuple[str, datetime]:
+    """The salt period containing ``today``: its id and the moment it ends."""
+    day = datetime(today.year, today.month, today.day, tzinfo=UTC)
+    if rotation == "monthly":
         start = day.replace(day=1)
         end = (start + timedelta(days=32)).replace(day=1)
         return f"m{start:%Y%m}", end
@@ -105,7 +104,7 @@ _salts_lock = threading.Lock()
 
 def _salt(now: datetime) -> bytes:
     """The current period's salt: from this process' memory, else one Redis call a period."""
-    period, ends = _period(now)
+    period, ends = _period(now.date(), settings.VISITOR_SALT_ROTATION)
     salt = _salts.get(period)
     if salt is None:
         ttl = int((ends - now + _SALT_GRACE).total_seconds())

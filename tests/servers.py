@@ -9,10 +9,12 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import ClassVar
 
 import redis
 from redis.backoff import NoBackoff
@@ -98,6 +100,30 @@ class RedisServer:
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
 
+    def monitor(self, action) -> list[dict]:
+        """Run ``action()`` and return every command MONITOR saw meanwhile (redis-py's parsed
+        entries; commands run inside a script have client_type "lua")."""
+        seen: list[dict] = []
+        done_port: list[str] = []
+        with self.client(socket_timeout=30).monitor() as monitor:
+            ready = threading.Event()
+
+            def listen() -> None:
+                ready.set()
+                for entry in monitor.listen():
+                    if entry["command"] == "ECHO MONITOR-DONE":
+                        done_port.append(entry["client_port"])
+                        return
+                    seen.append(entry)
+
+            listener = threading.Thread(target=listen)
+            listener.start()
+            ready.wait()
+            action()
+            self.client().echo("MONITOR-DONE")
+            listener.join(30)
+        return [entry for entry in seen if entry["client_port"] not in done_port]
+
 
 def http_get(url: str, *, timeout: float = 5.0, headers: dict | None = None):
     """GET ``url``; return (status, headers, body text) for any HTTP status."""
@@ -112,7 +138,18 @@ def http_get(url: str, *, timeout: float = 5.0, headers: dict | None = None):
 class WebServer:
     """A web process (gunicorn, or the README's run command) in its own process group."""
 
-    def __init__(self, command: list[str], *, env: dict[str, str], port: int, log: Path):
+    running: ClassVar[set[WebServer]] = set()
+
+    def __init__(
+        self,
+        command: list[str],
+        *,
+        env: dict[str, str],
+        port: int,
+        log: Path,
+        ready_path: str = "/healthz",
+    ):
+        self.ready_path = ready_path
         self.command = command
         self.env = env
         self.port = port
@@ -127,7 +164,7 @@ class WebServer:
         if self.process is not None and self.process.poll() is not None:
             raise RuntimeError(f"web process exited early; log:\n{self.log.read_text()[-3000:]}")
         try:
-            return http_get(self.url + "/healthz", timeout=1)[0] == 200
+            return http_get(self.url + self.ready_path, timeout=1)[0] == 200
         except OSError:
             return False
 
@@ -142,11 +179,13 @@ class WebServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        WebServer.running.add(self)
         wait_until(self._healthy, timeout=timeout, what=f"{self.command} on port {self.port}")
         return self
 
     def stop(self, sig: int = signal.SIGINT) -> None:
         """Signal the whole process group, as Ctrl-C in a terminal does."""
+        WebServer.running.discard(self)
         if self.process is None:
             return
         try:

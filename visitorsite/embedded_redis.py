@@ -41,8 +41,9 @@ _MAX_SOCKET_PATH = 100
 _START_TIMEOUT = 15.0
 
 
-class EmbeddedRedisError(RuntimeError):
-    """The embedded redis-server could not be found or started."""
+class EmbeddedRedisError(OSError):
+    """The embedded redis-server could not be found or started (an OS-level resource, so
+    the store reports it as unavailable like any unreachable Redis)."""
 
 
 def find_redis_server() -> str:

@@ -111,13 +111,21 @@ DATABASES: dict = {}
 
 INSTALLED_APPS = ["counter"]
 
+# Lean on purpose: every layer runs on every hit (docs/BENCHMARKS.md).
+# - No CommonMiddleware: no URL here needs APPEND_SLASH/PREPEND_WWW, and Host is validated
+#   lazily by Django in request.get_host(), i.e. exactly where a page reflects the host.
+# - No XFrameOptionsMiddleware: HTML views set X-Frame-Options, Referrer-Policy and
+#   Cross-Origin-Opener-Policy themselves (counter.responses.document); counts, badges and
+#   JSON are not documents, and each header is work on every hit.
 MIDDLEWARE = [
     "counter.middleware.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "counter.middleware.StoreUnavailableMiddleware",
 ]
+
+SECURE_CONTENT_TYPE_NOSNIFF = True  # on every response
+SECURE_REFERRER_POLICY = None  # set per document, see MIDDLEWARE
+SECURE_CROSS_ORIGIN_OPENER_POLICY = None  # likewise
 
 ROOT_URLCONF = "visitorsite.urls"
 WSGI_APPLICATION = "visitorsite.wsgi.application"

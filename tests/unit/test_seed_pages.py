@@ -7,11 +7,16 @@ from counter.names import SEED_COUNTER
 
 
 def test_welcome_page_keeps_the_seed_greeting_and_shows_the_counter(client):
-    response = client.get("/")
+    response = client.get("/", HTTP_HOST="localhost")
     assert response.status_code == 200
     body = response.content.decode()
     assert "Welcome to my App!" in body
     assert 'href="/count"' in body
+    assert "curl http://localhost/count" in body
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
 
 
 def test_count_increments_and_answers_the_seed_text(client):

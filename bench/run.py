@@ -1,0 +1,362 @@
+"""``make bench``: visitorsite's hit path against the seed and a bare ceiling, in one run.
+
+One redis-server; the seed-equivalent Flask app, a bare WSGI+INCR app and visitorsite, each
+under the same gunicorn settings (bench/gunicorn_bench.py) on free loopback ports; the seed
+also under Flask's built-in server, as it ships. wrk (or a Python fallback) drives each with
+the same load (bench/load.lua) for several alternating rounds; medians are reported, with the
+ratios that matter. Only ratios measured in the same run are compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.servers import RedisServer, WebServer, base_env, free_port, http_get  # noqa: E402
+
+BIN = Path(sys.executable).parent
+LOAD_SCRIPT = REPO / "bench" / "load.lua"
+
+
+# Load generation ------------------------------------------------------------------------
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def run_wrk(url: str, *, seconds: int, connections: int, threads: int) -> dict:
+    command = [
+        "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+        "-s", str(LOAD_SCRIPT), url,
+    ]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": _ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
+        "p99": _ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
+        "errors": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+    }
+
+
+def run_python_load(url: str, *, seconds: int, connections: int, threads: int) -> dict:
+    """Fallback when wrk is missing: keep-alive clients in threads (slower, same for all)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        mine = []
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            conn.request("GET", parts.path, headers={"User-Agent": "Mozilla/5.0 bench"})
+            response = conn.getresponse()
+            response.read()
+            mine.append((time.perf_counter() - started) * 1000)
+            if response.status >= 400:
+                errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    workers = [threading.Thread(target=client) for _ in range(connections)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    latencies.sort()
+    return {
+        "rps": len(latencies) / seconds,
+        "p50": latencies[len(latencies) // 2],
+        "p99": latencies[int(len(latencies) * 0.99)],
+        "errors": errors[0],
+        "socket_errors": "",
+    }
+
+
+def load(url: str, **kwargs) -> dict:
+    return (run_wrk if shutil.which("wrk") else run_python_load)(url, **kwargs)
+
+
+# The apps ---------------------------------------------------------------------------------
+
+
+def start_apps(redis: RedisServer, workdir: Path, gunicorn: dict[str, str]) -> dict[str, str]:
+    """Start every app; return name -> URL of its counting endpoint."""
+    common = base_env(
+        REDIS_URL=redis.url,
+        PYTHONPATH=str(REPO),
+        PATH=f"{BIN}:{os.environ['PATH']}",
+        BENCH_WORKERS=gunicorn["workers"],
+        BENCH_THREADS=gunicorn["threads"],
+        BENCH_WORKER_CLASS=gunicorn["worker_class"],
+    )
+    visitorsite_env = {
+        "DATA_DIR": str(workdir / "data"),
+        "SECRET_KEY": "bench-only-not-secret",
+        "TRUSTED_PROXIES": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+    }
+    apps = {
+        "seed (Flask) on gunicorn": ("bench.seed_app:app", {}, "/"),
+        "ceiling (WSGI + INCR) on gunicorn": ("bench.ceiling_app:application", {}, "/"),
+        "visitorsite on gunicorn": ("visitorsite.wsgi", visitorsite_env, "/healthz"),
+    }
+    urls = {}
+    for name, (module, extra, ready) in apps.items():
+        port = free_port()
+        env = {**common, **extra, "BENCH_BIND": f"127.0.0.1:{port}"}
+        command = [str(BIN / "gunicorn"), "-c", "bench/gunicorn_bench.py", module]
+        log = workdir / f"{module.split(':')[0]}.log"
+        WebServer(command, env=env, port=port, log=log, ready_path=ready).start(timeout=60)
+        urls[name] = f"http://127.0.0.1:{port}/count"
+
+    port = free_port()
+    command = [str(BIN / "flask"), "--app", "bench.seed_app:app", "run", "--port", str(port)]
+    WebServer(command, env=common, port=port, log=workdir / "flask.log", ready_path="/").start(
+        timeout=60
+    )
+    urls["seed (Flask) as it ships: built-in server"] = f"http://127.0.0.1:{port}/count"
+    badge = urls["visitorsite on gunicorn"].replace("/count", "/badge/default/bench.svg")
+    if http_get(badge)[0] == 200:
+        urls["visitorsite badge (SVG)"] = badge
+    return urls
+
+
+def stop_all() -> None:
+    for server in list(WebServer.running):
+        server.stop(sig=15)
+
+
+# Extra measurements -----------------------------------------------------------------------
+
+
+def round_trips(redis: RedisServer, url: str, hits: int = 500) -> dict:
+    """Commands clients sent to Redis per hit, from MONITOR (script-internal ones excluded).
+
+    Only the connections that sent a hit's EVALSHA are counted: the other apps (the seed's
+    built-in server above all) may still be draining their accept backlog from the last round.
+    """
+    time.sleep(2)
+    agent = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}
+
+    def hit_over_http() -> None:
+        for i in range(hits):
+            http_get(url, headers={**agent, "X-Forwarded-For": f"10.9.{i // 256}.{i % 256}"})
+
+    seen = redis.monitor(hit_over_http)
+    ours = {e["client_port"] for e in seen if e["command"].startswith("EVALSHA")}
+    sent = [
+        entry["command"].split()[0].upper()
+        for entry in seen
+        if entry["client_type"] != "lua" and entry["client_port"] in ours
+    ]
+    others = Counter(command for command in sent if command != "EVALSHA")
+    return {"hits": hits, "evalsha": sent.count("EVALSHA"), "others": dict(others)}
+
+
+def memory_per_counter(redis: RedisServer, *, days: int = 30, visitors: int = 1000) -> dict:
+    """Simulate ``days`` of ``visitors`` distinct daily visitors (3 hits each) on one counter
+    through store.hit, then sum MEMORY USAGE over the counter's keys."""
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="visitorsite.settings",
+        REDIS_URL=redis.url,
+        SECRET_KEY="bench-only-not-secret",
+        DATA_DIR=tempfile.mkdtemp(prefix="bench-mem-"),
+    )
+    import django
+
+    django.setup()
+    from datetime import UTC, datetime, timedelta
+
+    from counter import store
+    from counter.names import Counter
+
+    counter = Counter("bench", "memory")
+    start = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    for day in range(days):
+        now = start + timedelta(days=day)
+        for visitor in range(visitors):
+            for _ in range(3):
+                store.hit(counter, visitor_id=f"{day}-{visitor}", now=now)
+    client = redis.client()
+    keys = client.keys("*c:{bench/memory}:*")
+    usage = {key.decode().rsplit(":", 1)[-1]: client.memory_usage(key, samples=0) for key in keys}
+    hll = sum(size for key, size in usage.items() if key.isdigit())
+    total = sum(usage.values())
+    stats = store.stats(counter, days=days, now=start + timedelta(days=days - 1))
+    return {
+        "days": days,
+        "visitors": visitors,
+        "keys": len(keys),
+        "bytes": total,
+        "hll_bytes": hll,
+        "per_hll": hll // max(1, sum(1 for k in usage if k.isdigit())),
+        "uniques_30d": stats.uniques,
+        "visitor_days": stats.unique_visitor_days,
+    }
+
+
+# Report ---------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    python = platform.python_version()
+    return f"{os.cpu_count()} cores ({cpu}), Python {python}, {platform.system()}"
+
+
+def report(results: dict[str, list[dict]], args, extras: dict) -> str:
+    med = {
+        name: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")}
+        for name, runs in results.items()
+    }
+    lines = [
+        f"Machine: {machine()}; redis-server {extras['redis_version']} on loopback.",
+        f"Load: wrk -t{args.wrk_threads} -c{args.connections} -d{args.seconds}s, bench/load.lua, "
+        f"{args.rounds} alternating rounds (median shown). gunicorn for every app: "
+        f"{args.worker_class}, {args.workers} workers x {args.threads} threads.",
+        "",
+        "| app | req/s | p50 ms | p99 ms | errors | rounds (req/s) |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, runs in results.items():
+        m = med[name]
+        each = ", ".join(f"{r['rps']:.0f}" for r in runs)
+        errors = sum(r["errors"] for r in runs)
+        lines.append(
+            f"| {name} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {errors} | {each} |"
+        )
+    vs = med["visitorsite on gunicorn"]
+    seed = med["seed (Flask) on gunicorn"]
+    ceiling = med["ceiling (WSGI + INCR) on gunicorn"]
+    builtin = med["seed (Flask) as it ships: built-in server"]
+    lines += [
+        "",
+        f"- visitorsite / seed on gunicorn: **{vs['rps'] / seed['rps']:.2f}x** req/s, "
+        f"p99 {vs['p99']:.2f} ms vs {seed['p99']:.2f} ms",
+        f"- visitorsite / ceiling: **{vs['rps'] / ceiling['rps']:.2f}x**",
+        f"- visitorsite / seed as it ships (Flask's built-in server): "
+        f"**{vs['rps'] / builtin['rps']:.2f}x**",
+    ]
+    if "visitorsite badge (SVG)" in med:
+        badge = med["visitorsite badge (SVG)"]
+        lines.append(f"- badge / /count: **{badge['rps'] / vs['rps']:.2f}x** req/s")
+    trips = extras["round_trips"]
+    others = ", ".join(f"{name} x{n}" for name, n in trips["others"].items()) or "none"
+    lines.append(
+        f"- Redis round trips per hit (MONITOR, {trips['hits']} hits over HTTP): "
+        f"**{trips['evalsha'] / trips['hits']:.2f} EVALSHA**; other client commands in the "
+        f"whole run: {others}"
+    )
+    if "memory" in extras:
+        mem = extras["memory"]
+        lines.append(
+            f"- Memory of one counter after {mem['days']} days x {mem['visitors']} daily "
+            f"visitors: **{mem['bytes'] / 1024:.0f} KiB** in {mem['keys']} keys "
+            f"({mem['hll_bytes'] / 1024:.0f} KiB of it daily HyperLogLogs, "
+            f"{mem['per_hll'] / 1024:.1f} KiB each); 100,000 such counters: "
+            f"**{mem['bytes'] * 100_000 / 2**30:.1f} GiB**. "
+            f"(30-day uniques {mem['uniques_30d']}, visitor-days {mem['visitor_days']}, "
+            f"true values {mem['days'] * mem['visitors']} for both.)"
+        )
+    return "\n".join(lines)
+
+
+def write_results(markdown: str, command: str) -> None:
+    path = REPO / "docs" / "BENCHMARKS.md"
+    text = path.read_text()
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    block = f"{start}\nCommand: `{command}` ({time.strftime('%Y-%m-%d')})\n\n{markdown}\n{end}"
+    text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    path.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--workers", default="2")
+    parser.add_argument("--threads", default="8")
+    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="visitorsite-bench-"))
+    redis = RedisServer(workdir / "redis").start()
+    try:
+        gunicorn = {
+            "workers": args.workers,
+            "threads": args.threads,
+            "worker_class": args.worker_class,
+        }
+        urls = start_apps(redis, workdir, gunicorn)
+        for url in urls.values():  # warm up: imports, connections, script load
+            load(url, seconds=2, connections=args.connections, threads=args.wrk_threads)
+        results: dict[str, list[dict]] = {name: [] for name in urls}
+        for round_number in range(args.rounds):
+            for name, url in urls.items():
+                result = load(
+                    url,
+                    seconds=args.seconds,
+                    connections=args.connections,
+                    threads=args.wrk_threads,
+                )
+                results[name].append(result)
+                print(
+                    f"round {round_number + 1} {name}: {result['rps']:.0f} req/s "
+                    f"p50 {result['p50']:.2f} ms p99 {result['p99']:.2f} ms",
+                    file=sys.stderr,
+                )
+        extras = {
+            "redis_version": redis.client().info("server")["redis_version"],
+            "round_trips": round_trips(redis, urls["visitorsite on gunicorn"]),
+        }
+        stop_all()
+        if not args.no_memory:
+            extras["memory"] = memory_per_counter(redis)
+        markdown = report(results, args, extras)
+        print(markdown)
+        if args.write:
+            write_results(markdown, "make bench")
+    finally:
+        stop_all()
+        redis.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
