@@ -1,5 +1,6 @@
 """Middleware: the liveness probe, and the one place where an unavailable store becomes a 503."""
 
+import json
 import logging
 
 from django.conf import settings
@@ -40,12 +41,19 @@ class StoreUnavailableMiddleware:
         if not isinstance(exception, StoreUnavailable):
             return None
         logger.warning("store unavailable: %s", exception)
-        response = HttpResponse(
+        message = (
             "Service temporarily unavailable: the counter store is not reachable. "
-            "Please try again shortly.\n",
-            status=503,
-            content_type="text/plain; charset=utf-8",
+            "Please try again shortly."
         )
+        if getattr(request, "wants_json", False):  # the JSON API answers errors in JSON
+            response = HttpResponse(
+                json.dumps({"error": message}), status=503, content_type="application/json"
+            )
+            response["Access-Control-Allow-Origin"] = "*"
+        else:
+            response = HttpResponse(
+                message + "\n", status=503, content_type="text/plain; charset=utf-8"
+            )
         response["Retry-After"] = str(settings.STORE_RETRY_AFTER)
         response["Cache-Control"] = "no-store"
         return response

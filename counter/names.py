@@ -7,7 +7,8 @@ whitespace, so a name can never break a key's Cluster hash tag or its field layo
 import re
 from typing import NamedTuple
 
-_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+NAME_PATTERN = r"[A-Za-z0-9_.-]{1,64}"
+_NAME = re.compile(NAME_PATTERN)
 
 
 class InvalidName(ValueError):

@@ -10,6 +10,8 @@ A counter's keys are ``<prefix>:<version>:c:{<namespace>/<key>}:<field>``; they 
     uv       all-time unique visitor-days   never expires
     u:<day>  that day's HyperLogLog         expires after COUNTER_RETENTION_DAYS
     b        bot hits filtered              never expires
+    m        metadata (hash)                created (ms), enable_reset, update bounds,
+                                            sha256 of the admin key
 
 A hit is one EVALSHA (redis-py's registered script: EVALSHA, re-sent as EVAL on NOSCRIPT).
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,9 +54,11 @@ _UNAVAILABLE = (
 )
 
 _HIT = """
--- KEYS: total, daily hits, daily uniques, unique visitor-days, today's HLL
--- ARGV: today (yyyymmdd), visitor id, oldest day kept (yyyymmdd), HLL lifetime (seconds)
+-- KEYS: total, daily hits, daily uniques, unique visitor-days, today's HLL, metadata
+-- ARGV: today (yyyymmdd), visitor id, oldest day kept (yyyymmdd), HLL lifetime (seconds),
+--       now (ms since the epoch)
 local total = redis.call('INCR', KEYS[1])
+if total == 1 then redis.call('HSETNX', KEYS[6], 'created', ARGV[5]) end
 local day_hits = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 local new_today = redis.call('PFADD', KEYS[5], ARGV[2])
 if new_today == 1 then
@@ -86,6 +91,48 @@ _SALT = """
 -- KEYS: the period's salt. ARGV: a fresh random salt, seconds until it must be gone.
 redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
 return redis.call('GET', KEYS[1])
+"""
+
+
+_CREATE = """
+-- KEYS: total, metadata. ARGV: starting value, then metadata field/value pairs.
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], unpack(ARGV, 2))
+return 1
+"""
+
+_SET = """
+-- KEYS: total, metadata. ARGV: new value, 1 when enable_reset must be on.
+-- Returns {status, old}: status 1 set, 0 refused (reset disabled), -1 no such counter.
+local old = redis.call('GET', KEYS[1])
+if not old then return {-1, 0} end
+if ARGV[2] == '1' and redis.call('HGET', KEYS[2], 'enable_reset') ~= '1' then
+  return {0, tonumber(old)}
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return {1, tonumber(old)}
+"""
+
+_UPDATE = """
+-- KEYS: total, metadata. ARGV: amount, 1 when the bounds apply, default lower, upper.
+-- Returns {status, value}: status 1 updated, 0 out of bounds, -1 no such counter.
+local current = redis.call('GET', KEYS[1])
+if not current then return {-1, 0} end
+if ARGV[2] == '1' then
+  local amount = tonumber(ARGV[1])
+  local lower = tonumber(redis.call('HGET', KEYS[2], 'update_lowerbound') or ARGV[3])
+  local upper = tonumber(redis.call('HGET', KEYS[2], 'update_upperbound') or ARGV[4])
+  if amount < lower or amount > upper then return {0, tonumber(current)} end
+end
+return {1, redis.call('INCRBY', KEYS[1], ARGV[1])}
+"""
+
+_RATE = """
+-- KEYS: the bucket. ARGV: window (seconds). Fixed window: returns {count, seconds left}.
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('TTL', KEYS[1])}
 """
 
 
@@ -172,6 +219,10 @@ def _client() -> redis.Redis:
 _HIT_SCRIPT = Script(None, _HIT.encode())
 _BOT_SCRIPT = Script(None, _BOT.encode())
 _SALT_SCRIPT = Script(None, _SALT.encode())
+_CREATE_SCRIPT = Script(None, _CREATE.encode())
+_SET_SCRIPT = Script(None, _SET.encode())
+_UPDATE_SCRIPT = Script(None, _UPDATE.encode())
+_RATE_SCRIPT = Script(None, _RATE.encode())
 
 
 def _send(client: redis.Redis, *command):
@@ -214,10 +265,10 @@ def _key(counter: Counter, field: str) -> str:
 
 
 @lru_cache(maxsize=16_384)
-def _counter_keys(prefix: str, counter: Counter) -> tuple[str, str, str, str, str]:
+def _counter_keys(prefix: str, counter: Counter) -> tuple[str, ...]:
     """The hit script's fixed keys, and the prefix of its daily HyperLogLog keys."""
     base = f"{prefix}c:{{{counter.namespace}/{counter.key}}}:"
-    return base + "n", base + "d", base + "du", base + "uv", base + "u:"
+    return base + "n", base + "d", base + "du", base + "uv", base + "m", base + "u:"
 
 
 def _day(value: date) -> str:
@@ -236,12 +287,12 @@ def hit(counter: Counter, *, visitor_id: str, now: datetime | None = None) -> Hi
     today, oldest = _days((now or clock.now()).date(), retention)
     with _unavailable_as_store_error():
         backend = _current()
-        *fixed, hll = _counter_keys(backend.prefix, counter)
+        n, d, du, uv, m, hll = _counter_keys(backend.prefix, counter)
         count, new = _run(
             _HIT_SCRIPT,
             backend.client,
-            (*fixed, hll + today),
-            (today, visitor_id, oldest, retention * 86400),
+            (n, d, du, uv, hll + today, m),
+            (today, visitor_id, oldest, retention * 86400, int(time.time() * 1000)),
         )
     return Hit(total=int(count), new_visitor_today=bool(new))
 
@@ -286,6 +337,94 @@ def stats(counter: Counter, *, days: int, now: datetime | None = None) -> Stats:
             for day, h, u in zip(span, hits, uniques, strict=True)
         ],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Info:
+    total: int | None  # None: the counter does not exist
+    meta: dict[str, str]
+
+
+def info(counter: Counter) -> Info:
+    """The total and the metadata hash, in one round trip."""
+    with _unavailable_as_store_error():
+        pipe = _client().pipeline(transaction=False)
+        pipe.get(_key(counter, "n"))
+        pipe.hgetall(_key(counter, "m"))
+        value, meta = pipe.execute()
+    return Info(
+        total=None if value is None else int(value),
+        meta={k.decode(): v.decode() for k, v in meta.items()},
+    )
+
+
+def _stat(name: str) -> str:
+    return _cache_key(f"stats:{name}")
+
+
+def create(counter: Counter, *, value: int, meta: dict[str, str | int]) -> bool:
+    """Create the counter with a starting value and metadata; False when it exists."""
+    pairs = [str(item) for pair in meta.items() for item in pair]
+    with _unavailable_as_store_error():
+        client = _client()
+        created = _run(
+            _CREATE_SCRIPT, client, (_key(counter, "n"), _key(counter, "m")), (value, *pairs)
+        )
+        if created:
+            client.incr(_stat("keys_created"))
+    return bool(created)
+
+
+def set_total(counter: Counter, value: int, *, require_reset_enabled: bool) -> tuple[int, int]:
+    """Set the total; return (status, old total): 1 set, 0 refused, -1 no such counter."""
+    keys = (_key(counter, "n"), _key(counter, "m"))
+    with _unavailable_as_store_error():
+        client = _client()
+        status, old = _run(_SET_SCRIPT, client, keys, (value, int(require_reset_enabled)))
+        if status == 1:
+            client.incr(_stat("keys_updated"))
+    return int(status), int(old)
+
+
+def update(counter: Counter, amount: int, *, bounds: tuple[int, int] | None) -> tuple[int, int]:
+    """Add ``amount`` (within the counter's update bounds unless ``bounds`` is None, whose
+    values are the defaults for counters that never stored theirs); return (status, total):
+    1 updated, 0 out of bounds, -1 no such counter."""
+    keys = (_key(counter, "n"), _key(counter, "m"))
+    lower, upper = bounds or (0, 0)
+    with _unavailable_as_store_error():
+        client = _client()
+        status, value = _run(
+            _UPDATE_SCRIPT, client, keys, (amount, int(bounds is not None), lower, upper)
+        )
+        if status == 1:
+            client.incr(_stat("keys_updated"))
+    return int(status), int(value)
+
+
+def delete(counter: Counter, *, now: datetime | None = None) -> bool:
+    """Delete every key of the counter (daily HyperLogLogs of the whole retention included)."""
+    today = (now or clock.now()).date()
+    days = settings.COUNTER_RETENTION_DAYS + 1
+    fields = ["n", "d", "du", "uv", "b", "m"]
+    fields += [f"u:{_day(today - timedelta(days=offset))}" for offset in range(days)]
+    with _unavailable_as_store_error():
+        deleted = _client().delete(*[_key(counter, field) for field in fields])
+    return deleted > 0
+
+
+def service_stats() -> dict[str, int]:
+    """Service-wide figures: counters created and admin updates made."""
+    with _unavailable_as_store_error():
+        created, updated = _client().mget(_stat("keys_created"), _stat("keys_updated"))
+    return {"keys_created": int(created or 0), "keys_updated": int(updated or 0)}
+
+
+def rate_limit(bucket: str, *, window: int) -> tuple[int, int]:
+    """Count one request in ``bucket``'s fixed window; return (count so far, seconds left)."""
+    with _unavailable_as_store_error():
+        count, ttl = _run(_RATE_SCRIPT, _client(), (_cache_key(f"rl:{bucket}"),), (window,))
+    return int(count), max(int(ttl), 0)
 
 
 def reset(counter: Counter, *, value: int = 0) -> int:

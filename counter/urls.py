@@ -1,10 +1,28 @@
 from django.urls import path, re_path
 
-from counter import views
+from counter import api, views
+
+
+def _counter_route(prefix: str, view, name: str):
+    # Anything below the prefix reaches the view, so a bad name is a 400 with a reason.
+    return re_path(rf"^{prefix}/(?P<path>[\s\S]*)\Z", view, name=name)
+
 
 urlpatterns = [
-    path("", views.welcome, name="welcome"),
     path("count", views.count, name="count"),
-    # Anything below /count/ reaches the view, so a bad name is a 400 with a reason, not a 404.
-    re_path(r"^count/(?P<path>[\s\S]*)\Z", views.count, name="count-named"),
+    _counter_route("count", views.count, "count-named"),
+    path("", views.welcome, name="welcome"),
+    # CountAPI / Abacus compatible
+    _counter_route("hit", api.hit, "api-hit"),
+    _counter_route("get", api.get, "api-get"),
+    _counter_route("info", api.info, "api-info"),
+    _counter_route("set", api.set_value, "api-set"),
+    _counter_route("update", api.update, "api-update"),
+    _counter_route("reset", api.reset, "api-reset"),
+    _counter_route("delete", api.delete, "api-delete"),
+    path("create", api.create, name="api-create"),
+    path("stats", api.stats, name="api-stats"),
+    path("api/openapi.json", api.openapi_json, name="api-openapi"),
+    # visitorsite v1
+    _counter_route("api/v1/counters", api.counter_detail, "api-v1-counter"),
 ]

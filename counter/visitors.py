@@ -129,3 +129,9 @@ def identify(request: HttpRequest, *, namespace: str, now: datetime | None = Non
     return Visitor(
         visitor_id(ip=ip, user_agent=user_agent, namespace=namespace, salt=salt), is_bot=False
     )
+
+
+def anonymous_id(request: HttpRequest, *, scope: str, now: datetime | None = None) -> str:
+    """The client's address alone, hashed like a visitor id (rate limits and the like)."""
+    salt = _salt(now or clock.now())
+    return visitor_id(ip=client_ip(request), user_agent="", namespace=scope, salt=salt)

@@ -164,6 +164,27 @@ try:
 except re.error as _error:
     raise ImproperlyConfigured(f"BOT_ALLOW is not a valid regular expression: {_error}") from None
 
+# The JSON API. ADMIN_TOKEN is the operator's key to every counter (empty: none).
+ADMIN_TOKEN = os.environ.get("ADMIN_TOKEN", "").strip()
+if ADMIN_TOKEN and len(ADMIN_TOKEN) < 16:
+    raise ImproperlyConfigured("ADMIN_TOKEN must be at least 16 characters")
+
+
+def _env_rate(name: str, default: str) -> tuple[int, int] | None:
+    """``N/s``, ``N/m``, ``N/h`` or ``N/d`` -> (N, window seconds); ``off`` -> None."""
+    value = os.environ.get(name, default).strip().lower()
+    if value in {"", "off", "0"}:
+        return None
+    match = re.fullmatch(r"(\d+)/([smhd])", value)
+    if not match or int(match.group(1)) < 1:
+        raise ImproperlyConfigured(f"{name}={value!r}: use N/s, N/m, N/h or N/d, or off")
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    return int(match.group(1)), seconds
+
+
+CREATE_RATE_LIMIT = _env_rate("CREATE_RATE_LIMIT", "30/h")  # per client address
+HIT_RATE_LIMIT = _env_rate("HIT_RATE_LIMIT", "off")  # per visitor and counter
+
 # Seconds a client is asked to wait (Retry-After) when Redis is unavailable.
 STORE_RETRY_AFTER = int(_env_float("STORE_RETRY_AFTER", 5))
 

@@ -14,7 +14,7 @@ def test_every_key_of_a_counter_carries_its_hash_tag(real_store):
     store.hit(SEED_COUNTER, visitor_id="v1")
     store.bot_hit(SEED_COUNTER)
     keys = real_store.client().keys("*")
-    assert len(keys) == 6
+    assert len(keys) == 7  # n, d, du, uv, u:<today>, b, m
     assert all(key.startswith(b"visitorsite:1:c:{default/visitor_count}:") for key in keys)
 
 

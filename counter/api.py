@@ -1,0 +1,335 @@
+"""The JSON API: CountAPI's endpoints and semantics (Abacus' admin additions), and v1 reads.
+
+CountAPI clients work by changing only the base URL: the same paths (namespace optional),
+status codes, JSON fields, ``X-Path`` header, CORS and JSONP. Differences are listed in
+docs/API.md.
+"""
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from counter import clock, store, visitors
+from counter.names import Counter, InvalidName, counter_from_parts, counter_from_path
+from counter.permissions import Access, RateLimited, access, check_rate, new_admin_key
+
+VERSION = "1.0.0"
+
+# A JavaScript identifier path (a.b.c), never markup or code.
+CALLBACK_PATTERN = r"[A-Za-z_$][A-Za-z0-9_$]{0,63}(\.[A-Za-z_$][A-Za-z0-9_$]{0,63}){0,3}"
+_CALLBACK = re.compile(CALLBACK_PATTERN)
+_INT = re.compile(r"[+-]?\d{1,15}")  # within JavaScript's exact integers
+_BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
+
+# Counters made by a first hit, as CountAPI made them: no reset, updates of 0 to 1.
+HIT_DEFAULTS = {"enable_reset": False, "update_lowerbound": 0, "update_upperbound": 1}
+# Counters made by create without options (CountAPI's defaults).
+CREATE_DEFAULTS = {"enable_reset": False, "update_lowerbound": -1, "update_upperbound": 1}
+
+
+class BadRequest(Exception):
+    """A parameter is missing or malformed: answered 400 with the message."""
+
+
+class WrongKey(Exception):
+    """A key was presented and it is not this counter's (nor ADMIN_TOKEN): 403."""
+
+
+class KeyRequired(Exception):
+    """The endpoint needs the admin key and none was presented: 401."""
+
+
+def json_response(
+    request: HttpRequest,
+    payload: dict,
+    *,
+    status: int = 200,
+    cors: bool = True,
+    counter: Counter | None = None,
+    headers: dict | None = None,
+) -> HttpResponse:
+    """JSON, or JSONP when ``?callback=`` names a function (always 200, status inside)."""
+    callback = request.GET.get("callback")
+    if callback is not None and _CALLBACK.fullmatch(callback):
+        body = f"/**/{callback}({json.dumps({**payload, 'status': status})});"
+        response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    else:
+        if callback is not None:
+            payload, status = {"error": "callback must be a JavaScript identifier"}, 400
+        response = HttpResponse(json.dumps(payload), status=status, content_type="application/json")
+    response["Cache-Control"] = "no-store"
+    response["Content-Length"] = str(len(response.content))
+    if cors:
+        response["Access-Control-Allow-Origin"] = "*"
+    if counter is not None:
+        response["X-Path"] = f"/{counter.namespace}/{counter.key}"
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def api_view(*, cors: bool = True, counter_in_path: bool = True):
+    """Parse the counter from the path, allow GET/POST (and HEAD, OPTIONS), answer every
+    error as JSON. The view gets ``(request, counter)`` or ``(request)``."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, path: str = "") -> HttpResponse:
+            request.wants_json = True  # store outages are answered as JSON too
+            if request.method == "OPTIONS":
+                response = HttpResponse(status=204)
+                if cors:
+                    response["Access-Control-Allow-Origin"] = "*"
+                    response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+                    response["Access-Control-Max-Age"] = "86400"
+                return response
+            if request.method not in {"GET", "HEAD", "POST"}:
+                response = json_response(
+                    request, {"error": "method not allowed"}, status=405, cors=cors
+                )
+                response["Allow"] = "GET, HEAD, POST, OPTIONS"
+                return response
+            try:
+                if counter_in_path:
+                    return view(request, counter_from_path(path))
+                return view(request)
+            except (InvalidName, BadRequest) as exc:
+                return json_response(request, {"error": str(exc)}, status=400, cors=cors)
+            except WrongKey:
+                return json_response(request, {"error": "wrong admin key"}, status=403, cors=cors)
+            except KeyRequired:
+                response = json_response(
+                    request,
+                    {"error": "an admin key is required (Authorization: Bearer <key>, or ?token=)"},
+                    status=401,
+                    cors=cors,
+                )
+                response["WWW-Authenticate"] = 'Bearer realm="visitorsite"'
+                return response
+            except RateLimited as exc:
+                return json_response(
+                    request,
+                    {"error": str(exc)},
+                    status=429,
+                    cors=cors,
+                    headers={
+                        "Retry-After": str(exc.reset),
+                        "RateLimit-Limit": str(exc.limit),
+                        "RateLimit-Remaining": "0",
+                        "RateLimit-Reset": str(exc.reset),
+                    },
+                )
+
+        return wrapper
+
+    return decorate
+
+
+def _int_param(request: HttpRequest, name: str, default: int | None = None) -> int:
+    raw = request.GET.get(name, request.POST.get(name))
+    if raw is None or raw == "":
+        if default is None:
+            raise BadRequest(f"{name} is required (an integer)")
+        return default
+    if not _INT.fullmatch(raw.strip()):
+        raise BadRequest(f"{name} must be an integer, got {raw[:40]!r}")
+    return int(raw)
+
+
+def _bool_param(request: HttpRequest, name: str, default: bool) -> bool:
+    raw = request.GET.get(name, request.POST.get(name))
+    if raw is None or raw == "":
+        return default
+    try:
+        return _BOOLEANS[raw.strip().lower()]
+    except KeyError:
+        raise BadRequest(f"{name} must be 1/0 or true/false, got {raw[:40]!r}") from None
+
+
+def _options(meta: dict[str, str]) -> dict:
+    """A counter's CountAPI options; counters made by a hit have HIT_DEFAULTS."""
+    return {
+        "enable_reset": meta.get("enable_reset", "0") == "1",
+        "update_lowerbound": int(meta.get("update_lowerbound", HIT_DEFAULTS["update_lowerbound"])),
+        "update_upperbound": int(meta.get("update_upperbound", HIT_DEFAULTS["update_upperbound"])),
+    }
+
+
+def _is_admin(request: HttpRequest, counter: Counter, *, required: bool = False) -> bool:
+    """Whether the caller holds the counter's admin key (or ADMIN_TOKEN). A wrong key raises
+    WrongKey; no key raises KeyRequired when ``required``, else the caller is anonymous."""
+    found = access(request, store.info(counter).meta)
+    if found is Access.DENIED:
+        raise WrongKey
+    if found is Access.ANONYMOUS and required:
+        raise KeyRequired
+    return found is Access.ADMIN
+
+
+# CountAPI --------------------------------------------------------------------------------
+
+
+@api_view()
+def hit(request: HttpRequest, counter: Counter) -> HttpResponse:
+    headers = {}
+    if visitors.should_count(request):
+        visitor = visitors.identify(request, namespace=counter.namespace)
+        if visitor.is_bot:
+            value = store.bot_hit(counter).total
+        else:
+            headers = check_rate(request, action="hit", rule=settings.HIT_RATE_LIMIT)
+            value = store.hit(counter, visitor_id=visitor.id).total
+    else:
+        value = store.total(counter) or 0
+    return json_response(request, {"value": value}, counter=counter, headers=headers)
+
+
+@api_view()
+def get(request: HttpRequest, counter: Counter) -> HttpResponse:
+    value = store.total(counter)
+    return json_response(
+        request, {"value": value}, status=200 if value is not None else 404, counter=counter
+    )
+
+
+@api_view(counter_in_path=False)
+def create(request: HttpRequest) -> HttpResponse:
+    namespace = request.GET.get("namespace", request.POST.get("namespace")) or "default"
+    key = request.GET.get("key", request.POST.get("key")) or str(uuid.uuid4())
+    counter = counter_from_parts(namespace=namespace, key=key)
+    value = _int_param(request, "value", 0)
+    enable_reset = _bool_param(request, "enable_reset", CREATE_DEFAULTS["enable_reset"])
+    lower = _int_param(request, "update_lowerbound", CREATE_DEFAULTS["update_lowerbound"])
+    upper = _int_param(request, "update_upperbound", CREATE_DEFAULTS["update_upperbound"])
+    if lower > 0 or upper < 0:
+        raise BadRequest("update_lowerbound must be <= 0 and update_upperbound >= 0")
+    headers = check_rate(request, action="create", rule=settings.CREATE_RATE_LIMIT)
+    admin_key, admin_hash = new_admin_key()
+    meta = {
+        "created": int(clock.now().timestamp() * 1000),
+        "enable_reset": int(enable_reset),
+        "update_lowerbound": lower,
+        "update_upperbound": upper,
+        "admin_key_sha256": admin_hash,
+    }
+    if not store.create(counter, value=value, meta=meta):
+        return json_response(
+            request, {"error": "Key already exists"}, status=409, counter=counter, headers=headers
+        )
+    payload = {
+        "namespace": counter.namespace,
+        "key": counter.key,
+        "value": value,
+        "admin_key": admin_key,
+    }
+    return json_response(request, payload, counter=counter, headers=headers)
+
+
+@api_view()
+def info(request: HttpRequest, counter: Counter) -> HttpResponse:
+    found = store.info(counter)
+    if found.total is None:
+        return json_response(request, {"error": "Key not found"}, status=404, counter=counter)
+    created = found.meta.get("created")
+    payload = {
+        "namespace": counter.namespace,
+        "key": counter.key,
+        "ttl": -1,  # counters never expire here
+        "created": int(created) if created else None,
+        **_options(found.meta),
+        "value": found.total,
+    }
+    return json_response(request, payload, counter=counter)
+
+
+@api_view(cors=False)
+def set_value(request: HttpRequest, counter: Counter) -> HttpResponse:
+    value = _int_param(request, "value")
+    found = access(request, store.info(counter).meta)
+    if found is Access.DENIED:
+        return json_response(request, {"error": "wrong admin key"}, status=403, cors=False)
+    status, old = store.set_total(counter, value, require_reset_enabled=found is not Access.ADMIN)
+    if status == -1:
+        payload, code = {"old_value": None, "value": None}, 404
+    elif status == 0:
+        payload, code = {"old_value": old, "value": old}, 403
+    else:
+        payload, code = {"old_value": old, "value": value}, 200
+    return json_response(request, payload, status=code, cors=False, counter=counter)
+
+
+@api_view(cors=False)
+def update(request: HttpRequest, counter: Counter) -> HttpResponse:
+    amount = _int_param(request, "amount")
+    admin = _is_admin(request, counter)
+    defaults = (HIT_DEFAULTS["update_lowerbound"], HIT_DEFAULTS["update_upperbound"])
+    status, value = store.update(counter, amount, bounds=None if admin else defaults)
+    payload = {"value": value if status != -1 else None}
+    code = {1: 200, 0: 403, -1: 404}[status]
+    return json_response(request, payload, status=code, cors=False, counter=counter)
+
+
+@api_view(cors=False)
+def reset(request: HttpRequest, counter: Counter) -> HttpResponse:
+    _is_admin(request, counter, required=True)
+    status, _ = store.set_total(counter, 0, require_reset_enabled=False)
+    if status == -1:
+        return json_response(request, {"value": None}, status=404, cors=False, counter=counter)
+    return json_response(request, {"value": 0}, cors=False, counter=counter)
+
+
+@api_view(cors=False)
+def delete(request: HttpRequest, counter: Counter) -> HttpResponse:
+    _is_admin(request, counter, required=True)
+    if not store.delete(counter):
+        return json_response(
+            request, {"error": "Key not found"}, status=404, cors=False, counter=counter
+        )
+    payload = {"status": "deleted", "namespace": counter.namespace, "key": counter.key}
+    return json_response(request, payload, cors=False, counter=counter)
+
+
+@api_view(counter_in_path=False)
+def stats(request: HttpRequest) -> HttpResponse:
+    return json_response(request, {"version": VERSION, **store.service_stats()})
+
+
+# visitorsite v1 --------------------------------------------------------------------------
+
+
+@api_view()
+def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
+    days = _int_param(request, "days", 30)
+    if not 1 <= days <= settings.COUNTER_RETENTION_DAYS:
+        raise BadRequest(f"days must be 1 to {settings.COUNTER_RETENTION_DAYS}")
+    figures = store.stats(counter, days=days)
+    if figures.total == 0 and store.total(counter) is None:
+        return json_response(request, {"error": "Key not found"}, status=404, counter=counter)
+    payload = {
+        "namespace": counter.namespace,
+        "key": counter.key,
+        "total": figures.total,
+        "uniques": figures.uniques,
+        "unique_visitor_days": figures.unique_visitor_days,
+        "today": {"hits": figures.today.hits, "uniques": figures.today.uniques},
+        "bots": figures.bots,
+        "days": [
+            {"date": day.day.isoformat(), "hits": day.hits, "uniques": day.uniques}
+            for day in figures.days
+        ],
+    }
+    return json_response(request, payload, counter=counter)
+
+
+def openapi_json(request: HttpRequest) -> HttpResponse:
+    """The OpenAPI document of this API."""
+    from counter.openapi import document
+
+    response = HttpResponse(json.dumps(document(), indent=2), content_type="application/json")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

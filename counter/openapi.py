@@ -1,0 +1,338 @@
+"""The OpenAPI 3.1 document of the JSON API, served at /api/openapi.json.
+
+Written by hand: the views are plain Django functions (no DRF or django-ninja to generate it
+from), and the document is the contract CountAPI clients rely on, so it is kept as data and
+checked by tests: it validates as OpenAPI, names every API route, and schemathesis holds the
+live server to it.
+"""
+
+from django.conf import settings
+
+from counter.names import NAME_PATTERN
+
+_NAME_PATTERN = f"^{NAME_PATTERN}$"
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string"}},
+}
+_VALUE = {
+    "type": "object",
+    "required": ["value"],
+    "properties": {"value": {"type": ["integer", "null"]}},
+}
+_OLD_AND_NEW = {
+    "type": "object",
+    "required": ["old_value", "value"],
+    "properties": {
+        "old_value": {"type": ["integer", "null"]},
+        "value": {"type": ["integer", "null"]},
+    },
+}
+_INFO = {
+    "type": "object",
+    "required": [
+        "namespace",
+        "key",
+        "ttl",
+        "created",
+        "update_lowerbound",
+        "update_upperbound",
+        "enable_reset",
+        "value",
+    ],
+    "properties": {
+        "namespace": {"type": "string"},
+        "key": {"type": "string"},
+        "ttl": {"type": "integer", "description": "-1: counters never expire"},
+        "created": {"type": ["integer", "null"], "description": "ms since the epoch"},
+        "update_lowerbound": {"type": "integer"},
+        "update_upperbound": {"type": "integer"},
+        "enable_reset": {"type": "boolean"},
+        "value": {"type": "integer"},
+    },
+}
+_CREATED = {
+    "type": "object",
+    "required": ["namespace", "key", "value", "admin_key"],
+    "properties": {
+        "namespace": {"type": "string"},
+        "key": {"type": "string"},
+        "value": {"type": "integer"},
+        "admin_key": {"type": "string", "description": "shown once; only its hash is kept"},
+    },
+}
+_DETAIL = {
+    "type": "object",
+    "required": ["namespace", "key", "total", "uniques", "today", "bots", "days"],
+    "properties": {
+        "namespace": {"type": "string"},
+        "key": {"type": "string"},
+        "total": {"type": "integer"},
+        "uniques": {"type": "integer", "description": "distinct visitor ids over the range"},
+        "unique_visitor_days": {"type": "integer"},
+        "today": {
+            "type": "object",
+            "properties": {"hits": {"type": "integer"}, "uniques": {"type": "integer"}},
+        },
+        "bots": {"type": "integer"},
+        "days": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "date": {"type": "string", "format": "date"},
+                    "hits": {"type": "integer"},
+                    "uniques": {"type": "integer"},
+                },
+            },
+        },
+    },
+}
+
+
+def _object(**types: str) -> dict:
+    """An object schema whose every field is required, from ``name="json type"`` pairs."""
+    return {
+        "type": "object",
+        "required": list(types),
+        "properties": {name: {"type": kind} for name, kind in types.items()},
+    }
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": schema},
+            # JSONP (?callback=): the same object, with "status", wrapped in a call.
+            "application/javascript": {"schema": {"type": "string"}},
+        },
+    }
+
+
+_BAD = _json(_ERROR, "invalid namespace, key or parameter")
+_UNAVAILABLE = _json(_ERROR, "Redis unavailable (Retry-After says when to retry)")
+_PATH_PARAMS = [
+    {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": _NAME_PATTERN},
+    }
+    for name in ("namespace", "key")
+]
+_CALLBACK = {
+    "name": "callback",
+    "in": "query",
+    "required": False,
+    "description": "JSONP: wrap the answer in this function (always 200, status inside)",
+    "schema": {
+        "type": "string",
+        "pattern": r"^[A-Za-z_$][\w$]{0,63}(\.[A-Za-z_$][\w$]{0,63}){0,3}$",
+    },
+}
+_TOKEN = {
+    "name": "token",
+    "in": "query",
+    "required": False,
+    "description": "the admin key, when an Authorization header cannot be sent",
+    "schema": {"type": "string"},
+}
+
+
+def _int_query(name: str, description: str, required: bool = False) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": {"type": "integer", "minimum": -(10**15) + 1, "maximum": 10**15 - 1},
+    }
+
+
+def _operation(summary: str, responses: dict, params: list | None = None, admin=False) -> dict:
+    operation = {
+        "summary": summary,
+        "parameters": [*_PATH_PARAMS, *(params or []), _CALLBACK],
+        "responses": {**responses, "400": _BAD, "503": _UNAVAILABLE},
+    }
+    if admin:
+        operation["security"] = [{}, {"adminKey": []}]
+        operation["parameters"].append(_TOKEN)
+    return operation
+
+
+def _counter_path(operation: dict) -> dict:
+    return {"get": operation, "post": operation}
+
+
+def document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "visitorsite",
+            "version": "1.0.0",
+            "description": "CountAPI-compatible counters with uniques and daily history. "
+            "The namespace may be left out of any counter path (it is then 'default').",
+        },
+        "components": {
+            "securitySchemes": {"adminKey": {"type": "http", "scheme": "bearer"}},
+        },
+        "paths": {
+            "/hit/{namespace}/{key}": _counter_path(
+                _operation(
+                    "Count a visit (creates the counter on its first hit)",
+                    {
+                        "200": _json(_VALUE, "the total after this hit"),
+                        "429": _json(_ERROR, "rate limited"),
+                    },
+                )
+            ),
+            "/get/{namespace}/{key}": _counter_path(
+                _operation(
+                    "Read a counter's total",
+                    {
+                        "200": _json(_VALUE, "the total"),
+                        "404": _json(_VALUE, "no such counter: value null"),
+                    },
+                )
+            ),
+            "/info/{namespace}/{key}": _counter_path(
+                _operation(
+                    "A counter's options and total",
+                    {"200": _json(_INFO, "the counter"), "404": _json(_ERROR, "no such counter")},
+                )
+            ),
+            "/set/{namespace}/{key}": _counter_path(
+                _operation(
+                    "Set the total (anonymous callers: only when enable_reset)",
+                    {
+                        "200": _json(_OLD_AND_NEW, "set"),
+                        "403": _json(
+                            {"oneOf": [_OLD_AND_NEW, _ERROR]}, "reset disabled, or wrong key"
+                        ),
+                        "404": _json(_OLD_AND_NEW, "no such counter"),
+                    },
+                    [_int_query("value", "the new total", required=True)],
+                    admin=True,
+                )
+            ),
+            "/update/{namespace}/{key}": _counter_path(
+                _operation(
+                    "Add an amount (anonymous callers: within the update bounds)",
+                    {
+                        "200": _json(_VALUE, "updated"),
+                        "403": _json({"oneOf": [_VALUE, _ERROR]}, "out of bounds, or wrong key"),
+                        "404": _json(_VALUE, "no such counter"),
+                    },
+                    [_int_query("amount", "added to the total (negative subtracts)", True)],
+                    admin=True,
+                )
+            ),
+            "/reset/{namespace}/{key}": _counter_path(
+                _operation(
+                    "Set the total to 0 (admin key required)",
+                    {
+                        "200": _json(_VALUE, "reset"),
+                        "401": _json(_ERROR, "no admin key given"),
+                        "403": _json(_ERROR, "wrong admin key"),
+                        "404": _json(_VALUE, "no such counter"),
+                    },
+                    admin=True,
+                )
+            ),
+            "/delete/{namespace}/{key}": _counter_path(
+                _operation(
+                    "Delete a counter and its history (admin key required)",
+                    {
+                        "200": _json(
+                            _object(status="string", namespace="string", key="string"), "deleted"
+                        ),
+                        "401": _json(_ERROR, "no admin key given"),
+                        "403": _json(_ERROR, "wrong admin key"),
+                        "404": _json(_ERROR, "no such counter"),
+                    },
+                    admin=True,
+                )
+            ),
+            "/create": {
+                "get": {
+                    "summary": "Create a counter; returns its admin key once",
+                    "parameters": [
+                        {
+                            "name": name,
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "pattern": _NAME_PATTERN},
+                        }
+                        for name in ("namespace", "key")
+                    ]
+                    + [
+                        _int_query("value", "starting total (for migrations)"),
+                        {
+                            "name": "enable_reset",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["0", "1", "true", "false"]},
+                        },
+                        {
+                            "name": "update_lowerbound",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "maximum": 0, "minimum": -(10**15) + 1},
+                        },
+                        {
+                            "name": "update_upperbound",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 10**15 - 1},
+                        },
+                        _CALLBACK,
+                    ],
+                    "responses": {
+                        "200": _json(_CREATED, "created"),
+                        "400": _BAD,
+                        "409": _json(_ERROR, "the counter exists"),
+                        "429": _json(_ERROR, "rate limited"),
+                        "503": _UNAVAILABLE,
+                    },
+                }
+            },
+            "/stats": {
+                "get": {
+                    "summary": "Service-wide figures",
+                    "parameters": [_CALLBACK],
+                    "responses": {
+                        "200": _json(
+                            _object(
+                                version="string", keys_created="integer", keys_updated="integer"
+                            ),
+                            "figures",
+                        ),
+                        "400": _BAD,
+                        "503": _UNAVAILABLE,
+                    },
+                }
+            },
+            "/api/v1/counters/{namespace}/{key}": {
+                "get": _operation(
+                    "Totals, uniques, bots and the daily series of the last `days` days",
+                    {"200": _json(_DETAIL, "the counter"), "404": _json(_ERROR, "no such counter")},
+                    [
+                        {
+                            "name": "days",
+                            "in": "query",
+                            "required": False,
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": settings.COUNTER_RETENTION_DAYS,
+                            },
+                        }
+                    ],
+                )
+            },
+        },
+    }

@@ -1,0 +1,79 @@
+"""May this caller do this? Admin keys, the operator's token, and rate limits.
+
+An admin key is returned once, by ``create``; only its SHA-256 is stored (the key is 256 random
+bits, so a plain hash is as good as a slow one) and it is compared in constant time.
+"""
+
+import enum
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from counter import store, visitors
+
+
+class Access(enum.Enum):
+    ANONYMOUS = "anonymous"  # no key given: CountAPI's public rules apply
+    ADMIN = "admin"  # the counter's admin key, or the operator's ADMIN_TOKEN
+    DENIED = "denied"  # a key was given and it is wrong
+
+
+def new_admin_key() -> tuple[str, str]:
+    """A fresh admin key and the hash that is stored instead of it."""
+    key = secrets.token_urlsafe(32)
+    return key, hash_admin_key(key)
+
+
+def hash_admin_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def presented_key(request: HttpRequest) -> str | None:
+    """``Authorization: Bearer <key>``, else ``?token=<key>``."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.GET.get("token") or None
+
+
+def access(request: HttpRequest, meta: dict[str, str]) -> Access:
+    key = presented_key(request)
+    if key is None:
+        return Access.ANONYMOUS
+    if settings.ADMIN_TOKEN and hmac.compare_digest(key.encode(), settings.ADMIN_TOKEN.encode()):
+        return Access.ADMIN
+    stored = meta.get("admin_key_sha256", "")
+    if stored and hmac.compare_digest(hash_admin_key(key), stored):
+        return Access.ADMIN
+    return Access.DENIED
+
+
+class RateLimited(Exception):
+    def __init__(self, limit: int, remaining: int, reset: int):
+        super().__init__(f"rate limit of {limit} reached; retry in {reset} s")
+        self.limit, self.remaining, self.reset = limit, remaining, reset
+
+
+def check_rate(request: HttpRequest, *, action: str, rule: tuple[int, int] | None) -> dict:
+    """Count this request against ``rule`` (limit, window seconds) for the client's address.
+
+    The bucket is the salted visitor hash of the address, never the address itself. Returns
+    the RateLimit-* headers to send; raises RateLimited when the limit is passed.
+    """
+    if rule is None:
+        return {}
+    limit, window = rule
+    who = visitors.anonymous_id(request, scope=f"rate:{action}")
+    count, reset = store.rate_limit(f"{action}:{who}", window=window)
+    remaining = max(limit - count, 0)
+    if count > limit:
+        raise RateLimited(limit, remaining, reset or window)
+    return {
+        "RateLimit-Limit": str(limit),
+        "RateLimit-Remaining": str(remaining),
+        "RateLimit-Reset": str(reset),
+    }
