@@ -8,7 +8,11 @@ headers are set per document (``@document``), not by middleware on every hit.
 from collections.abc import Callable
 from functools import wraps
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+# Paths whose errors are JSON: the JSON API's surface.
+_JSON_PREFIXES = ("/api/", "/hit/", "/get/", "/info/", "/set/", "/update/", "/reset/",
+                  "/delete/", "/create", "/stats")  # fmt: skip
 
 
 def text(body: str, *, status: int = 200) -> HttpResponse:
@@ -32,3 +36,19 @@ def document(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         return response
 
     return wrapper
+
+
+def _error(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    if request.path.startswith(_JSON_PREFIXES):
+        return JsonResponse({"error": message}, status=status)
+    return text(f"{message}\n", status=status)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: JSON on the API, plain text elsewhere; never a debug page."""
+    return _error(request, "Not found", 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a short answer, never a traceback (the log has it)."""
+    return _error(request, "Internal server error", 500)

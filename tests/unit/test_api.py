@@ -344,3 +344,12 @@ def test_rate_limit_buckets_hold_no_raw_address(api, settings):
     api.get("/create?key=a", REMOTE_ADDR="198.51.100.77")
     keys = b" ".join(store._client().keys("*"))
     assert b"198.51.100.77" not in keys
+
+
+def test_unknown_paths_are_json_on_the_api_and_text_elsewhere(api):
+    response = api.get("/api/v2/anything")
+    assert response.status_code == 404
+    assert response.json() == {"error": "Not found"}
+    page = api.get("/no-such-page")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/plain")
