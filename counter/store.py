@@ -78,7 +78,7 @@ if day_hits == 1 then
     end
   end
 end
-return {total, new_today}
+return {total, new_today, day_hits, tonumber(redis.call('GET', KEYS[4]) or '0')}
 """
 
 _BOT = """
@@ -144,6 +144,8 @@ class StoreUnavailable(Exception):
 class Hit:
     total: int
     new_visitor_today: bool
+    today: int = 0  # hits today, this one included
+    unique_visitor_days: int = 0
     counted: bool = True
 
 
@@ -281,20 +283,53 @@ def _days(today: date, retention: int) -> tuple[str, str]:
     return _day(today), _day(today - timedelta(days=retention - 1))
 
 
-def hit(counter: Counter, *, visitor_id: str, now: datetime | None = None) -> Hit:
-    """Count one human hit: total, today's bucket, today's uniques. One round trip."""
+def _hit_command(
+    prefix: str, counter: Counter, visitor_id: str, now: datetime | None
+) -> tuple[tuple, tuple]:
+    """The hit script's keys and arguments."""
     retention = settings.COUNTER_RETENTION_DAYS
     today, oldest = _days((now or clock.now()).date(), retention)
+    n, d, du, uv, m, hll = _counter_keys(prefix, counter)
+    keys = (n, d, du, uv, hll + today, m)
+    args = (today, visitor_id, oldest, retention * 86400, int(time.time() * 1000))
+    return keys, args
+
+
+def _as_hit(reply) -> Hit:
+    total, new, today, visitor_days = reply
+    return Hit(int(total), bool(new), int(today), int(visitor_days))
+
+
+def hit(counter: Counter, *, visitor_id: str, now: datetime | None = None) -> Hit:
+    """Count one human hit: total, today's bucket, today's uniques. One round trip."""
     with _unavailable_as_store_error():
         backend = _current()
-        n, d, du, uv, m, hll = _counter_keys(backend.prefix, counter)
-        count, new = _run(
-            _HIT_SCRIPT,
-            backend.client,
-            (n, d, du, uv, hll + today, m),
-            (today, visitor_id, oldest, retention * 86400, int(time.time() * 1000)),
-        )
-    return Hit(total=int(count), new_visitor_today=bool(new))
+        keys, args = _hit_command(backend.prefix, counter, visitor_id, now)
+        return _as_hit(_run(_HIT_SCRIPT, backend.client, keys, args))
+
+
+def hit_page(
+    site: Counter, page: Counter, *, visitor_id: str, path: str, now: datetime | None = None
+) -> tuple[Hit, Hit]:
+    """Count a page view on the site's counter and the page's, and keep the page's original
+    path for display: one pipelined round trip (two hash tags, so not one script)."""
+    with _unavailable_as_store_error():
+        backend = _current()
+        for _attempt in (1, 2):
+            pipe = backend.client.pipeline(transaction=False)
+            for counter in (site, page):
+                keys, args = _hit_command(backend.prefix, counter, visitor_id, now)
+                pipe.execute_command("EVALSHA", _HIT_SCRIPT.sha, len(keys), *keys, *args)
+            pipe.hsetnx(_key(page, "m"), "path", path)
+            replies = pipe.execute(raise_on_error=False)
+            if not any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
+                break
+            # Redis restarted: no script was run (both hits failed alike); load and redo.
+            _HIT_SCRIPT.sha = backend.client.script_load(_HIT_SCRIPT.script)
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+    return _as_hit(replies[0]), _as_hit(replies[1])
 
 
 def bot_hit(counter: Counter) -> Hit:

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from counter import api, views
+from counter import api, embeds, views
 
 
 def _counter_route(prefix: str, view, name: str):
@@ -23,6 +23,12 @@ urlpatterns = [
     path("create", api.create, name="api-create"),
     path("stats", api.stats, name="api-stats"),
     path("api/openapi.json", api.openapi_json, name="api-openapi"),
+    # Embeds (names chosen so that common filter lists do not block them)
+    re_path(r"^badge/(?P<path>[\s\S]*)\.svg\Z", embeds.badge, name="badge"),
+    re_path(r"^badge/(?P<path>[\s\S]*)\.json\Z", embeds.shields_endpoint, name="badge-json"),
+    re_path(r"^i/(?P<path>[\s\S]*)\.gif\Z", embeds.pixel, name="pixel"),
+    path("js/v1/site.js", embeds.script, name="script"),
+    re_path(r"^e/(?P<namespace>[\s\S]*)\Z", embeds.beacon, name="beacon"),
     # visitorsite v1
     _counter_route("api/v1/counters", api.counter_detail, "api-v1-counter"),
 ]

@@ -205,3 +205,23 @@ def base_env(**overrides: str) -> dict[str, str]:
     env.pop("DATA_DIR", None)
     env.update(overrides)
     return env
+
+
+def gunicorn_service(
+    workdir: Path, redis_url: str, *, command: list[str] | None = None, **env: str
+) -> WebServer:
+    """visitorsite under gunicorn (the production command unless ``command``), on a free
+    port, counting in ``redis_url``; started, with its log in ``workdir``."""
+    import sys
+
+    bin_dir = Path(sys.executable).parent
+    port = free_port()
+    environment = base_env(
+        REDIS_URL=redis_url,
+        DATA_DIR=str(workdir / "web-data"),
+        BIND=f"127.0.0.1:{port}",
+        PATH=f"{bin_dir}:{os.environ['PATH']}",
+        **env,
+    )
+    command = command or [str(bin_dir / "gunicorn"), "-c", "gunicorn.conf.py", "visitorsite.wsgi"]
+    return WebServer(command, env=environment, port=port, log=workdir / "web.log").start()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.servers import REPO, RedisServer, WebServer, base_env, free_port, http_get
+from tests.servers import REPO, RedisServer, gunicorn_service, http_get
 
 pytestmark = pytest.mark.e2e
 
@@ -97,16 +97,9 @@ def test_compose_commands_serve_on_loopback(compose, tmp_path):
     redis = RedisServer(tmp_path / "redis-data", args=tuple(redis_command[1:])).start()
 
     web_command = compose["services"]["web"]["command"]
-    port = free_port()
-    env = base_env(
-        REDIS_URL=redis.url,
-        DATA_DIR=str(tmp_path / "web-data"),
-        BIND=f"127.0.0.1:{port}",
-        PATH=f"{BIN}:{base_env()['PATH']}",
-    )
-    web = WebServer(web_command, env=env, port=port, log=tmp_path / "web.log")
+    web = None
     try:
-        web.start()
+        web = gunicorn_service(tmp_path, redis.url, command=web_command)
         status, _, body = http_get(web.url + "/")
         assert status == 200
         assert "Welcome to my App!" in body
@@ -115,5 +108,6 @@ def test_compose_commands_serve_on_loopback(compose, tmp_path):
         assert redis.client().get("visitorsite:1:c:{default/visitor_count}:n") == b"2"
         assert redis.client().config_get("appendonly") == {"appendonly": "yes"}
     finally:
-        web.stop(sig=15)
+        if web is not None:
+            web.stop(sig=15)
         redis.stop()

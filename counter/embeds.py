@@ -1,0 +1,216 @@
+"""What people paste into pages: SVG badges, shields.io endpoint JSON, a pixel, a script.
+
+Paths avoid what common filter lists block (`/count?`, `/counter`, `count.js`, `/hit?`,
+`/pixel`, `/beacon`, `/track`, `/collect`, `/analytics`, `stats.js`): badges live under
+`/badge/`, the pixel under `/i/`, the script at `/js/v1/site.js` and its endpoint at `/e/`.
+"""
+
+import base64
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_http_methods, require_safe
+
+from counter import badges, store, visitors
+from counter.names import Counter, InvalidName, counter_from_parts, counter_from_path
+from counter.responses import text
+
+# Counting responses must not be cached anywhere, GitHub's camo image proxy included.
+_NO_CACHE = {
+    "Cache-Control": "max-age=0, no-cache, no-store, must-revalidate",
+    "Expires": "Thu, 01 Jan 1970 00:00:00 GMT",
+    "Pragma": "no-cache",
+}
+_PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+_SCRIPT = (Path(__file__).parent / "static" / "embed" / "site.js").read_bytes()
+_VALUES = ("total", "uniques", "today", "today/total")
+_MAX_PATH = 512
+SITE_KEY = "site"
+
+
+def _respond(body: bytes | str, content_type: str, headers: dict) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Length"] = str(len(response.content))
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def _counter(path: str) -> Counter:
+    return counter_from_path(path)
+
+
+def _visit(request: HttpRequest, counter: Counter) -> store.Hit | None:
+    """Count the request when it is a human visit; None when it only reads."""
+    if not visitors.should_count(request):
+        return None
+    visitor = visitors.identify(request, namespace=counter.namespace)
+    if visitor.is_bot:
+        store.bot_hit(counter)
+        return None
+    return store.hit(counter, visitor_id=visitor.id)
+
+
+@dataclass(frozen=True)
+class BadgeOptions:
+    label: str
+    value: str
+    base: int
+    abbreviated: bool
+    message_color: str
+    label_color: str
+    style: str
+    counting: bool
+
+
+def badge_options(request: HttpRequest) -> BadgeOptions:
+    """Every badge option, validated before anything is counted."""
+    query = request.GET
+    value = query.get("value", "total")
+    if value not in _VALUES:
+        raise badges.BadgeOptionError(f"value must be one of {', '.join(_VALUES)}")
+    try:
+        base = int(query.get("base", "0"))
+    except ValueError:
+        raise badges.BadgeOptionError("base must be an integer") from None
+    if not 0 <= base < 10**15:
+        raise badges.BadgeOptionError("base must be 0 or more")
+    style = query.get("style", "flat")
+    if style not in badges.STYLES:
+        raise badges.BadgeOptionError(f"style must be one of {', '.join(badges.STYLES)}")
+    label = query.get("label", "visitors")
+    if len(label) > badges.MAX_TEXT:
+        raise badges.BadgeOptionError(f"label is at most {badges.MAX_TEXT} characters")
+    return BadgeOptions(
+        label=label,
+        value=value,
+        base=base,
+        abbreviated=query.get("abbreviated", "0").lower() in {"1", "true", "yes"},
+        message_color=badges.color(query.get("color", "brightgreen")),
+        label_color=badges.color(query.get("label_color", "grey")),
+        style=style,
+        counting=query.get("count", "1").lower() not in {"0", "false", "no"},
+    )
+
+
+def _message(options: BadgeOptions, counter: Counter, hit: store.Hit | None) -> str:
+    """The badge's number(s), per value, base and abbreviated."""
+    if hit is None:  # read-only, bot or prefetch: read the figures
+        figures = store.stats(counter, days=1)
+        total, uniques, today = figures.total, figures.unique_visitor_days, figures.today.hits
+    else:
+        total, uniques, today = hit.total, hit.unique_visitor_days, hit.today
+
+    def shown(number: int) -> str:
+        return badges.abbreviate(number) if options.abbreviated else f"{number:,}"
+
+    base = options.base
+    return {
+        "total": lambda: shown(total + base),
+        "uniques": lambda: shown(uniques + base),
+        "today": lambda: shown(today),
+        "today/total": lambda: f"{shown(today)} / {shown(total + base)}",
+    }[options.value]()
+
+
+@require_safe
+def badge(request: HttpRequest, path: str) -> HttpResponse:
+    """``/badge/<ns>/<key>.svg`` counts a visit and draws it; ``?count=0`` only draws."""
+    try:
+        counter = _counter(path)
+        options = badge_options(request)
+    except (InvalidName, badges.BadgeOptionError) as exc:
+        return text(f"Bad request: {exc}\n", status=400)
+    hit = _visit(request, counter) if options.counting else None
+    svg = badges.render_svg(
+        label=options.label,
+        message=_message(options, counter, hit),
+        message_color=options.message_color,
+        label_color=options.label_color,
+        style=options.style,
+    )
+    headers = dict(_NO_CACHE) if options.counting else {"Cache-Control": "public, max-age=60"}
+    headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return _respond(svg, "image/svg+xml; charset=utf-8", headers)
+
+
+@require_safe
+def shields_endpoint(request: HttpRequest, path: str) -> HttpResponse:
+    """shields.io's endpoint-badge JSON (read-only: shields' own fetches are not visits)."""
+    try:
+        counter = _counter(path)
+        options = badge_options(request)
+    except (InvalidName, badges.BadgeOptionError) as exc:
+        return text(f"Bad request: {exc}\n", status=400)
+    payload = {
+        "schemaVersion": 1,
+        "label": options.label,
+        "message": _message(options, counter, None),
+        "color": request.GET.get("color", "brightgreen").lstrip("#"),
+    }
+    headers = {"Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
+    return _respond(json.dumps(payload), "application/json", headers)
+
+
+@require_safe
+def pixel(request: HttpRequest, path: str) -> HttpResponse:
+    """A 1x1 transparent GIF that counts a visit (for e-mail and pages without scripts)."""
+    try:
+        counter = _counter(path)
+    except InvalidName as exc:
+        return text(f"Bad request: {exc}\n", status=400)
+    _visit(request, counter)
+    return _respond(_PIXEL, "image/gif", dict(_NO_CACHE))
+
+
+@require_safe
+def script(request: HttpRequest) -> HttpResponse:
+    """The page counter script: versioned URL, so it may be cached for a year."""
+    headers = {
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "Access-Control-Allow-Origin": "*",
+    }
+    return _respond(_SCRIPT, "text/javascript; charset=utf-8", headers)
+
+
+def page_counter(namespace: str, path: str) -> Counter:
+    """The counter of one page: ``p.<hash of the path>`` (any path, always a valid name)."""
+    digest = hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=8)
+    return counter_from_parts(namespace=namespace, key=f"p.{digest.hexdigest()}")
+
+
+def normalise_path(raw: str) -> str:
+    """The page path as counted: one leading slash, no doubled or trailing slashes."""
+    path = raw.strip().split("#", 1)[0][:_MAX_PATH]
+    path = re.sub(r"/{2,}", "/", "/" + path.lstrip("/"))
+    return path.rstrip("/") or "/"
+
+
+@require_http_methods(["POST", "OPTIONS"])
+def beacon(request: HttpRequest, namespace: str) -> HttpResponse:
+    """Receives the script's page views (text/plain POSTs from any origin): 204."""
+    cors = {"Access-Control-Allow-Origin": "*"}
+    if request.method == "OPTIONS":
+        return _respond(b"", "text/plain", {**cors, "Access-Control-Allow-Methods": "POST"})
+    try:
+        site = counter_from_parts(namespace=namespace, key=SITE_KEY)
+    except InvalidName as exc:
+        return text(f"Bad request: {exc}\n", status=400)
+    if len(request.body) > _MAX_PATH * 4:
+        return text("Bad request: the page path is too long\n", status=400)
+    path = normalise_path(request.body.decode("utf-8", "replace"))
+    if visitors.should_count(request):
+        visitor = visitors.identify(request, namespace=namespace)
+        if visitor.is_bot:
+            store.bot_hit(site)
+        else:
+            page = page_counter(namespace, path)
+            store.hit_page(site, page, visitor_id=visitor.id, path=path)
+    response = HttpResponse(status=204)
+    for name, value in {**cors, **_NO_CACHE}.items():
+        response[name] = value
+    return response
