@@ -7,16 +7,16 @@ docs/API.md.
 
 import json
 import re
-import uuid
 from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from counter import clock, store, visitors
+from counter import store, visitors
+from counter.creation import CREATE_DEFAULTS, AlreadyExists, create_counter
 from counter.names import Counter, InvalidName, counter_from_parts, counter_from_path
-from counter.permissions import Access, RateLimited, access, check_rate, new_admin_key
+from counter.permissions import Access, RateLimited, access, check_rate
 
 VERSION = "1.0.0"
 
@@ -28,8 +28,6 @@ _BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
 
 # Counters made by a first hit, as CountAPI made them: no reset, updates of 0 to 1.
 HIT_DEFAULTS = {"enable_reset": False, "update_lowerbound": 0, "update_upperbound": 1}
-# Counters made by create without options (CountAPI's defaults).
-CREATE_DEFAULTS = {"enable_reset": False, "update_lowerbound": -1, "update_upperbound": 1}
 
 
 class BadRequest(Exception):
@@ -199,35 +197,36 @@ def get(request: HttpRequest, counter: Counter) -> HttpResponse:
 
 @api_view(counter_in_path=False)
 def create(request: HttpRequest) -> HttpResponse:
-    namespace = request.GET.get("namespace", request.POST.get("namespace")) or "default"
-    key = request.GET.get("key", request.POST.get("key")) or str(uuid.uuid4())
-    counter = counter_from_parts(namespace=namespace, key=key)
-    value = _int_param(request, "value", 0)
-    enable_reset = _bool_param(request, "enable_reset", CREATE_DEFAULTS["enable_reset"])
-    lower = _int_param(request, "update_lowerbound", CREATE_DEFAULTS["update_lowerbound"])
-    upper = _int_param(request, "update_upperbound", CREATE_DEFAULTS["update_upperbound"])
-    if lower > 0 or upper < 0:
-        raise BadRequest("update_lowerbound must be <= 0 and update_upperbound >= 0")
-    headers = check_rate(request, action="create", rule=settings.CREATE_RATE_LIMIT)
-    admin_key, admin_hash = new_admin_key()
-    meta = {
-        "created": int(clock.now().timestamp() * 1000),
-        "enable_reset": int(enable_reset),
-        "update_lowerbound": lower,
-        "update_upperbound": upper,
-        "admin_key_sha256": admin_hash,
+    options = {
+        "value": _int_param(request, "value", 0),
+        "enable_reset": _bool_param(request, "enable_reset", CREATE_DEFAULTS["enable_reset"]),
+        "update_lowerbound": _int_param(
+            request, "update_lowerbound", CREATE_DEFAULTS["update_lowerbound"]
+        ),
+        "update_upperbound": _int_param(
+            request, "update_upperbound", CREATE_DEFAULTS["update_upperbound"]
+        ),
+        "private": _bool_param(request, "private", False),
     }
-    if not store.create(counter, value=value, meta=meta):
+    namespace = request.GET.get("namespace") or request.POST.get("namespace")
+    key = request.GET.get("key") or request.POST.get("key")
+    headers = check_rate(request, action="create", rule=settings.CREATE_RATE_LIMIT)
+    try:
+        created = create_counter(namespace=namespace, key=key, **options)
+    except ValueError as exc:  # InvalidName included
+        raise BadRequest(str(exc)) from exc
+    except AlreadyExists:
+        counter = counter_from_parts(namespace=namespace or "default", key=key or "-")
         return json_response(
             request, {"error": "Key already exists"}, status=409, counter=counter, headers=headers
         )
     payload = {
-        "namespace": counter.namespace,
-        "key": counter.key,
-        "value": value,
-        "admin_key": admin_key,
+        "namespace": created.counter.namespace,
+        "key": created.counter.key,
+        "value": created.value,
+        "admin_key": created.admin_key,
     }
-    return json_response(request, payload, counter=counter, headers=headers)
+    return json_response(request, payload, counter=created.counter, headers=headers)
 
 
 @api_view()
@@ -307,6 +306,10 @@ def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
     days = _int_param(request, "days", 30)
     if not 1 <= days <= settings.COUNTER_RETENTION_DAYS:
         raise BadRequest(f"days must be 1 to {settings.COUNTER_RETENTION_DAYS}")
+    if store.info(counter).meta.get("private") == "1" and not _is_admin(request, counter):
+        return json_response(
+            request, {"error": "this counter is private: send its admin key"}, status=403
+        )
     figures = store.stats(counter, days=days)
     if figures.total == 0 and store.total(counter) is None:
         return json_response(request, {"error": "Key not found"}, status=404, counter=counter)

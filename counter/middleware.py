@@ -5,6 +5,7 @@ import logging
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.shortcuts import render
 
 from counter.store import StoreUnavailable
 
@@ -50,6 +51,8 @@ class StoreUnavailableMiddleware:
                 json.dumps({"error": message}), status=503, content_type="application/json"
             )
             response["Access-Control-Allow-Origin"] = "*"
+        elif getattr(request, "wants_html", False):  # a page: a page, not a traceback
+            response = render(request, "counter/unavailable.html", status=503)
         else:
             response = HttpResponse(
                 message + "\n", status=503, content_type="text/plain; charset=utf-8"

@@ -10,6 +10,7 @@ A counter's keys are ``<prefix>:<version>:c:{<namespace>/<key>}:<field>``; they 
     uv       all-time unique visitor-days   never expires
     u:<day>  that day's HyperLogLog         expires after COUNTER_RETENTION_DAYS
     b        bot hits filtered              never expires
+    pages    (site counters) page key -> hits, a sorted set fed by the page script
     m        metadata (hash)                created (ms), enable_reset, update bounds,
                                             sha256 of the admin key
 
@@ -321,6 +322,7 @@ def hit_page(
                 keys, args = _hit_command(backend.prefix, counter, visitor_id, now)
                 pipe.execute_command("EVALSHA", _HIT_SCRIPT.sha, len(keys), *keys, *args)
             pipe.hsetnx(_key(page, "m"), "path", path)
+            pipe.zincrby(_key(site, "pages"), 1, page.key)
             replies = pipe.execute(raise_on_error=False)
             if not any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
                 break
@@ -441,7 +443,7 @@ def delete(counter: Counter, *, now: datetime | None = None) -> bool:
     """Delete every key of the counter (daily HyperLogLogs of the whole retention included)."""
     today = (now or clock.now()).date()
     days = settings.COUNTER_RETENTION_DAYS + 1
-    fields = ["n", "d", "du", "uv", "b", "m"]
+    fields = ["n", "d", "du", "uv", "b", "m", "pages"]
     fields += [f"u:{_day(today - timedelta(days=offset))}" for offset in range(days)]
     with _unavailable_as_store_error():
         deleted = _client().delete(*[_key(counter, field) for field in fields])
@@ -460,6 +462,23 @@ def rate_limit(bucket: str, *, window: int) -> tuple[int, int]:
     with _unavailable_as_store_error():
         count, ttl = _run(_RATE_SCRIPT, _client(), (_cache_key(f"rl:{bucket}"),), (window,))
     return int(count), max(int(ttl), 0)
+
+
+def top_pages(site: Counter, *, limit: int = 10) -> list[tuple[str, int]]:
+    """The site's most viewed pages as (original path, hits), most viewed first."""
+    with _unavailable_as_store_error():
+        client = _client()
+        ranked = client.zrevrange(_key(site, "pages"), 0, limit - 1, withscores=True)
+        if not ranked:
+            return []
+        pipe = client.pipeline(transaction=False)
+        for page_key, _ in ranked:
+            pipe.hget(_key(Counter(site.namespace, page_key.decode()), "m"), "path")
+        paths = pipe.execute()
+    return [
+        ((path or page_key).decode(), int(hits))
+        for (page_key, hits), path in zip(ranked, paths, strict=True)
+    ]
 
 
 def reset(counter: Counter, *, value: int = 0) -> int:

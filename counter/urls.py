@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from counter import api, embeds, views
+from counter import api, dashboard, embeds, views
 
 
 def _counter_route(prefix: str, view, name: str):
@@ -11,7 +11,10 @@ def _counter_route(prefix: str, view, name: str):
 urlpatterns = [
     path("count", views.count, name="count"),
     _counter_route("count", views.count, "count-named"),
-    path("", views.welcome, name="welcome"),
+    path("", dashboard.landing, name="welcome"),
+    path("new", dashboard.create, name="new"),
+    re_path(r"^d/(?P<path>[\s\S]*)/unlock\Z", dashboard.unlock, name="unlock"),
+    re_path(r"^d/(?P<path>[\s\S]*)\Z", dashboard.dashboard, name="dashboard"),
     # CountAPI / Abacus compatible
     _counter_route("hit", api.hit, "api-hit"),
     _counter_route("get", api.get, "api-get"),

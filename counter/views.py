@@ -1,13 +1,11 @@
 """The seed's surface: the welcome page and the text counters."""
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from counter import store, visitors
 from counter.names import SEED_COUNTER, Counter, InvalidName, counter_from_path
-from counter.responses import document, text
+from counter.responses import text
 
 
 def count_visit(request: HttpRequest, counter: Counter) -> int:
@@ -18,14 +16,6 @@ def count_visit(request: HttpRequest, counter: Counter) -> int:
     if visitor.is_bot:
         return store.bot_hit(counter).total
     return store.hit(counter, visitor_id=visitor.id).total
-
-
-@document
-@require_safe
-def welcome(request: HttpRequest) -> HttpResponse:
-    # build_absolute_uri validates Host against ALLOWED_HOSTS (a 400 when it is not allowed).
-    count_url = request.build_absolute_uri(reverse("count"))
-    return render(request, "counter/welcome.html", {"count_url": count_url})
 
 
 @require_safe

@@ -109,7 +109,7 @@ CACHES = {
 # No SQL database: every fact lives in Redis.
 DATABASES: dict = {}
 
-INSTALLED_APPS = ["counter"]
+INSTALLED_APPS = ["django.contrib.staticfiles", "counter"]
 
 # Lean on purpose: every layer runs on every hit (docs/BENCHMARKS.md).
 # - No CommonMiddleware: no URL here needs APPEND_SLASH/PREPEND_WWW, and Host is validated
@@ -120,6 +120,8 @@ INSTALLED_APPS = ["counter"]
 MIDDLEWARE = [
     "counter.middleware.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files with far-future caching; a dict look-up for every other request.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "counter.middleware.StoreUnavailableMiddleware",
 ]
 
@@ -184,6 +186,21 @@ def _env_rate(name: str, default: str) -> tuple[int, int] | None:
 
 CREATE_RATE_LIMIT = _env_rate("CREATE_RATE_LIMIT", "30/h")  # per client address
 HIT_RATE_LIMIT = _env_rate("HIT_RATE_LIMIT", "off")  # per visitor and counter
+
+# Static files: served by WhiteNoise, hashed and compressed by collectstatic (Docker image);
+# without collectstatic (make run, tests) they are served straight from the app.
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # collectstatic fills it; WhiteNoise warns when it is missing
+STORAGES = {
+    "staticfiles": {"BACKEND": "counter.staticstorage.HashedStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+
+# The owner's cookie for private dashboards (signed, HttpOnly, SameSite=Strict).
+OWNER_COOKIE_AGE = 30 * 86400
+SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES")
 
 # Seconds a client is asked to wait (Retry-After) when Redis is unavailable.
 STORE_RETRY_AFTER = int(_env_float("STORE_RETRY_AFTER", 5))

@@ -1,0 +1,166 @@
+"""The pages: the landing page with its create form, and a dashboard per counter.
+
+No external request (styles and the small copy-button script come from this app), no inline
+script or style (a strict Content-Security-Policy), the chart rendered on the server as SVG.
+Private counters need the owner's cookie, set by entering the admin key.
+"""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.core.signing import BadSignature
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_http_methods, require_safe
+
+from counter import charts, store
+from counter.creation import AlreadyExists, create_counter
+from counter.embeds import SITE_KEY
+from counter.names import Counter, InvalidName, counter_from_path
+from counter.permissions import hash_admin_key
+from counter.responses import document
+
+RANGES = (30, 90, 365)
+
+
+def _ranges() -> list[int]:
+    return [days for days in RANGES if days <= settings.COUNTER_RETENTION_DAYS]
+
+
+def _page(request: HttpRequest, template: str, context: dict, status: int = 200):
+    return render(request, template, context, status=status)
+
+
+@document
+@require_safe
+def landing(request: HttpRequest) -> HttpResponse:
+    base = request.build_absolute_uri("/").rstrip("/")  # validates Host
+    return _page(
+        request,
+        "counter/landing.html",
+        {"base": base, "count_url": base + reverse("count"), "form": request.GET},
+    )
+
+
+@document
+@require_http_methods(["POST"])
+def create(request: HttpRequest) -> HttpResponse:
+    """The landing page's form: the same creation code as the API's /create.
+
+    No CSRF token: the form can do nothing the public, cross-origin /create API cannot, and a
+    token would need a cookie on every visitor of the landing page.
+    """
+    form = request.POST
+    try:
+        created = create_counter(
+            namespace=form.get("namespace") or None,
+            key=form.get("key") or None,
+            private=form.get("private") == "on",
+        )
+    except (ValueError, AlreadyExists) as exc:
+        message = f"A counter {exc} exists already." if isinstance(exc, AlreadyExists) else exc
+        base = request.build_absolute_uri("/").rstrip("/")
+        return _page(
+            request,
+            "counter/landing.html",
+            {"base": base, "error": str(message), "form": form},
+            status=400,
+        )
+    response = _page(
+        request,
+        "counter/created.html",
+        {"created": created, "dashboard": _dashboard_url(created.counter)},
+    )
+    response["Cache-Control"] = "no-store"  # the admin key is on this page, once
+    return response
+
+
+def _dashboard_url(counter: Counter) -> str:
+    return reverse("dashboard", kwargs={"path": f"{counter.namespace}/{counter.key}"})
+
+
+def _cookie_name(counter: Counter) -> str:
+    return "vs_owner_" + hashlib.sha256(str(counter).encode()).hexdigest()[:16]
+
+
+def _is_owner(request: HttpRequest, counter: Counter, meta: dict) -> bool:
+    stored = meta.get("admin_key_sha256", "")
+    try:
+        value = request.get_signed_cookie(_cookie_name(counter), salt="owner")
+    except (KeyError, BadSignature):
+        return False
+    return bool(stored) and hmac.compare_digest(value, stored)
+
+
+@document
+@require_safe
+def dashboard(request: HttpRequest, path: str) -> HttpResponse:
+    try:
+        counter = counter_from_path(path)
+    except InvalidName as exc:
+        return _page(request, "counter/not_found.html", {"reason": str(exc)}, status=400)
+    info = store.info(counter)
+    if info.total is None:
+        return _page(request, "counter/not_found.html", {"counter": counter}, status=404)
+    if info.meta.get("private") == "1" and not _is_owner(request, counter, info.meta):
+        # A form, like Django's LoginView (200): what matters is that no figure is shown.
+        return _page(request, "counter/locked.html", {"counter": counter})
+    try:
+        days = int(request.GET.get("days", "30"))
+    except ValueError:
+        days = 30
+    if days not in _ranges():
+        days = 30
+    figures = store.stats(counter, days=days)
+    site = counter.key == SITE_KEY
+    base = request.build_absolute_uri("/").rstrip("/")
+    context = {
+        "counter": counter,
+        "figures": figures,
+        "days": days,
+        "ranges": _ranges(),
+        "chart": mark_safe(charts.render_chart(figures.days)),  # noqa: S308  (escaped inside)
+        "rows": list(reversed(figures.days)),
+        "top_pages": store.top_pages(counter) if site else None,
+        "path": info.meta.get("path"),
+        "private": info.meta.get("private") == "1",
+        "base": base,
+        "salt_rotation": settings.VISITOR_SALT_ROTATION,
+    }
+    response = _page(request, "counter/dashboard.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@document
+@require_http_methods(["POST"])
+def unlock(request: HttpRequest, path: str) -> HttpResponse:
+    """The owner enters the admin key; a signed, HttpOnly, SameSite=Strict cookie remembers it
+    for this counter's dashboard only. Visitors of counted pages never get a cookie."""
+    try:
+        counter = counter_from_path(path)
+    except InvalidName as exc:
+        return _page(request, "counter/not_found.html", {"reason": str(exc)}, status=400)
+    stored = store.info(counter).meta.get("admin_key_sha256", "")
+    given = hash_admin_key(request.POST.get("admin_key", "").strip())
+    if not stored or not hmac.compare_digest(given, stored):
+        return _page(
+            request,
+            "counter/locked.html",
+            {"counter": counter, "error": "That is not this counter's admin key."},
+        )
+    response = HttpResponseRedirect(_dashboard_url(counter))
+    response.set_signed_cookie(
+        _cookie_name(counter),
+        stored,
+        salt="owner",
+        max_age=settings.OWNER_COOKIE_AGE,
+        path=_dashboard_url(counter),
+        secure=request.is_secure() or settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response

@@ -1,0 +1,89 @@
+"""The dashboard in a real browser (Debian's Chromium through Playwright)."""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.servers import REPO, http_get
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = "/usr/bin/chromium"
+CHROME_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is missing (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture
+def browser_page(live_service):
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    hosts: set[str] = set()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(user_agent=CHROME_UA)
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: hosts.add(urlsplit(r.url).hostname or r.url))
+        yield page
+        context.close()
+        browser.close()
+    assert errors == []  # CSP violations and script errors show up here
+    assert hosts <= {"127.0.0.1"}, hosts
+
+
+def _output() -> Path:
+    output = Path(os.environ.get("TEST_OUTPUT", REPO / "test-output"))
+    output.mkdir(exist_ok=True)
+    return output
+
+
+def test_create_hit_and_read_the_dashboard(live_service, browser_page):
+    page = browser_page
+    page.goto(f"{live_service.url}/")
+    assert page.title().startswith("visitorsite")
+    page.fill("input[name=namespace]", "browser.test")
+    page.fill("input[name=key]", "home")
+    page.click("button[type=submit]")
+    assert "Save this now" in page.content()
+    page.click("text=Open the dashboard")
+    for _ in range(5):
+        assert http_get(f"{live_service.url}/hit/browser.test/home")[0] == 200
+    page.reload()
+    assert page.inner_text("#total") == "5"
+    assert page.locator("svg.chart rect.hits").count() == 1
+    page.click("text=90 days")
+    assert page.url.endswith("?days=90")
+    assert page.locator("details tbody tr").count() == 90
+    page.screenshot(path=str(_output() / "dashboard.png"), full_page=True)
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    page.screenshot(path=str(_output() / "dashboard-360.png"), full_page=True)
+
+
+def test_private_dashboard_without_and_with_the_key(live_service, browser_page):
+    page = browser_page
+    page.goto(f"{live_service.url}/")
+    page.fill("input[name=namespace]", "browser.test")
+    page.fill("input[name=key]", "secret")
+    page.check("input[name=private]")
+    page.click("button[type=submit]")
+    key = page.inner_text("#admin-key")
+    page.goto(f"{live_service.url}/d/browser.test/secret")
+    assert page.locator("#total").count() == 0
+    assert "is private" in page.content()
+    page.fill("input[name=admin_key]", "wrong")
+    page.click("button[type=submit]")
+    assert "That is not this counter" in page.content()
+    page.fill("input[name=admin_key]", key)
+    page.click("button[type=submit]")
+    assert page.inner_text("#total") == "0"
