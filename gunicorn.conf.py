@@ -4,9 +4,14 @@ Each value can be overridden by an environment variable (see README). Worker cla
 are the measured defaults recorded in docs/BENCHMARKS.md.
 """
 
+import glob
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "visitorsite.settings")
+# Prometheus multiprocess mode (counter/metrics.py): the workers' samples go to files here.
+# Set before any worker imports prometheus_client; emptied at start, as its docs require.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="visitorsite-metrics-"))
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -26,9 +31,18 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
 def on_starting(server):
     """In the master, before workers fork: start (or find) Redis and say which one is used."""
+    for stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+        os.remove(stale)
     import django
 
     django.setup()
     from visitorsite.embedded_redis import announce
 
     announce()
+
+
+def child_exit(server, worker):
+    """A worker is gone: drop its live gauges from the merged metrics."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -2,22 +2,25 @@
 
 import json
 import logging
+import time
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from counter import metrics, store
 from counter.store import StoreUnavailable
 
 logger = logging.getLogger("counter")
 
 
 class HealthzMiddleware:
-    """Answer ``/healthz`` (the process is alive) before anything else runs.
+    """Answer the probes before anything else runs: ``/healthz`` (the process answers; no
+    Redis call) and ``/readyz`` (Redis answers within its timeout: 200, else 503).
 
-    It sits first so that probes reach it whatever Host header they send (container and
-    orchestrator probes use the pod or loopback address, which ALLOWED_HOSTS may not list),
-    and it makes no Redis call: readiness is a separate question.
+    They sit first so that probes reach them whatever Host header they send (container and
+    orchestrator probes use the pod or loopback address, which ALLOWED_HOSTS may not list) and
+    over plain http even when SECURE_SSL_REDIRECT is on.
     """
 
     def __init__(self, get_response):
@@ -25,8 +28,57 @@ class HealthzMiddleware:
 
     def __call__(self, request):
         if request.path == "/healthz":
-            return HttpResponse('{"status": "ok"}\n', content_type="application/json")
+            return _probe(200, "ok")
+        if request.path == "/readyz":
+            try:
+                store.ping()
+            except store.StoreUnavailable:
+                return _probe(503, "redis unavailable")
+            return _probe(200, "ready")
         return self.get_response(request)
+
+
+def _probe(status: int, state: str) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps({"status": state}) + "\n", status=status, content_type="application/json"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+_METHODS = {"GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"}
+request_logger = logging.getLogger("visitorsite.request")
+
+
+class RequestLogMiddleware:
+    """One log line and one metrics sample per request: method, route (the URL's name, never
+    the raw path), status, duration. Never an IP address or a User-Agent."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.log = settings.REQUEST_LOG
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        elapsed = time.perf_counter() - started
+        match = request.resolver_match
+        route = match.url_name if match is not None else "unmatched"
+        method = request.method if request.method in _METHODS else "other"
+        status = response.status_code
+        metrics.REQUESTS.labels(route, method, str(status)).inc()
+        metrics.LATENCY.labels(route).observe(elapsed)
+        if self.log:
+            duration_ms = round(elapsed * 1000, 2)
+            request_logger.info(
+                "%s %s %s %.2fms",
+                method,
+                route,
+                status,
+                duration_ms,
+                extra={"method": method, "route": route, "status": status, "ms": duration_ms},
+            )
+        return response
 
 
 class StoreUnavailableMiddleware:
@@ -41,7 +93,6 @@ class StoreUnavailableMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, StoreUnavailable):
             return None
-        logger.warning("store unavailable: %s", exception)
         message = (
             "Service temporarily unavailable: the counter store is not reachable. "
             "Please try again shortly."

@@ -12,7 +12,7 @@ import secrets
 from django.conf import settings
 from django.http import HttpRequest
 
-from counter import store, visitors
+from counter import metrics, store, visitors
 
 
 class Access(enum.Enum):
@@ -71,6 +71,7 @@ def check_rate(request: HttpRequest, *, action: str, rule: tuple[int, int] | Non
     count, reset = store.rate_limit(f"{action}:{who}", window=window)
     remaining = max(limit - count, 0)
     if count > limit:
+        metrics.RATE_LIMITED.labels(action).inc()
         raise RateLimited(limit, remaining, reset or window)
     return {
         "RateLimit-Limit": str(limit),

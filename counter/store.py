@@ -27,6 +27,7 @@ Redis failures (unreachable, timed out, loading, read-only replica) become one e
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -43,8 +44,10 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from redis.commands.core import Script
 
-from counter import clock
+from counter import clock, metrics
 from counter.names import Counter
+
+logger = logging.getLogger("counter.store")
 
 # What "Redis is unavailable right now" looks like from redis-py. A ResponseError from a
 # script or a wrong type is a bug and is left to surface as one.
@@ -170,14 +173,38 @@ class Stats:
         return self.days[-1]
 
 
+_down = False  # this process' view of Redis, for logging the transitions only
+
+
+def _went_down(reason: str) -> None:
+    global _down
+    metrics.REDIS_ERRORS.inc()
+    if not _down:
+        _down = True
+        logger.error("Redis unavailable (%s): answering 503 until it is back", reason)
+
+
+def _came_back() -> None:
+    global _down
+    if _down:
+        _down = False
+        logger.warning("Redis is back: counting again")
+
+
 @contextmanager
 def _unavailable_as_store_error() -> Iterator[None]:
+    """Redis trouble as StoreUnavailable, logged once per transition (down, back), never
+    once per request."""
     try:
         yield
     except _UNAVAILABLE as exc:
+        _went_down(exc.__class__.__name__)
         raise StoreUnavailable(f"Redis unavailable: {exc.__class__.__name__}: {exc}") from exc
     except OSError as exc:  # e.g. the embedded server could not be started
+        _went_down(str(exc))
         raise StoreUnavailable(f"Redis unavailable: {exc}") from exc
+    if _down:
+        _came_back()
 
 
 class _Backend(threading.local):
@@ -306,7 +333,9 @@ def hit(counter: Counter, *, visitor_id: str, now: datetime | None = None) -> Hi
     with _unavailable_as_store_error():
         backend = _current()
         keys, args = _hit_command(backend.prefix, counter, visitor_id, now)
-        return _as_hit(_run(_HIT_SCRIPT, backend.client, keys, args))
+        reply = _run(_HIT_SCRIPT, backend.client, keys, args)
+    metrics.HITS.inc()
+    return _as_hit(reply)
 
 
 def hit_page(
@@ -331,6 +360,7 @@ def hit_page(
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply
+    metrics.HITS.inc(2)
     return _as_hit(replies[0]), _as_hit(replies[1])
 
 
@@ -338,6 +368,7 @@ def bot_hit(counter: Counter) -> Hit:
     """Record a filtered bot hit; return the unchanged total. One round trip."""
     with _unavailable_as_store_error():
         total = _run(_BOT_SCRIPT, _client(), (_key(counter, "b"), _key(counter, "n")), ())
+    metrics.BOT_HITS.inc()
     return Hit(total=int(total), new_visitor_today=False, counted=False)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from counter import api, dashboard, embeds, views
+from counter import api, dashboard, embeds, metrics, views
 
 
 def _counter_route(prefix: str, view, name: str):
@@ -26,6 +26,7 @@ urlpatterns = [
     path("create", api.create, name="api-create"),
     path("stats", api.stats, name="api-stats"),
     path("api/openapi.json", api.openapi_json, name="api-openapi"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     # Embeds (names chosen so that common filter lists do not block them)
     re_path(r"^badge/(?P<path>[\s\S]*)\.svg\Z", embeds.badge, name="badge"),
     re_path(r"^badge/(?P<path>[\s\S]*)\.json\Z", embeds.shields_endpoint, name="badge-json"),

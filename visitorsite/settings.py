@@ -119,6 +119,7 @@ INSTALLED_APPS = ["django.contrib.staticfiles", "counter"]
 #   JSON are not documents, and each header is work on every hit.
 MIDDLEWARE = [
     "counter.middleware.HealthzMiddleware",
+    "counter.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files with far-future caching; a dict look-up for every other request.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -200,7 +201,19 @@ WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 # The owner's cookie for private dashboards (signed, HttpOnly, SameSite=Strict).
 OWNER_COOKIE_AGE = 30 * 86400
-SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES")
+
+# Behind TLS (docs/OPERATIONS.md). Off by default so `make run` works over plain http.
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0").strip() or 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD")
+SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", default=SECURE_SSL_REDIRECT)
+if _env_bool("BEHIND_TLS_PROXY"):  # the proxy terminates TLS and says so in this header
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Silenced on purpose, each explained in docs/OPERATIONS.md: X-Frame-Options (W002) and
+# Referrer-Policy (W022) are set per HTML document, not by middleware on every hit; there is
+# no CSRF middleware (W003) because no cookie authenticates a state-changing request.
+SILENCED_SYSTEM_CHECKS = ["security.W002", "security.W003", "security.W022"]
 
 # Seconds a client is asked to wait (Retry-After) when Redis is unavailable.
 STORE_RETRY_AFTER = int(_env_float("STORE_RETRY_AFTER", 5))
@@ -211,11 +224,20 @@ USE_I18N = False
 USE_TZ = True
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json")
+# One line per request (method, route, status, duration; never an IP or a User-Agent).
+REQUEST_LOG = _env_bool("REQUEST_LOG", default=True)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "visitorsite.logformat.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "loggers": {
         "visitorsite": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "counter": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},

@@ -55,7 +55,7 @@ def test_compose_wiring(compose):
     assert web["depends_on"] == {"redis": {"condition": "service_healthy"}}
     assert "5000:8000" in web["ports"]
     assert web["restart"] == redis["restart"] == "unless-stopped"
-    assert "/healthz" in " ".join(web["healthcheck"]["test"])
+    assert "/readyz" in " ".join(web["healthcheck"]["test"])
     assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
 
     command = redis["command"]

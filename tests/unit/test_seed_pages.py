@@ -58,3 +58,13 @@ def test_healthz_answers_without_redis_and_whatever_the_host(client, point_store
 
 def test_unknown_host_is_refused_on_pages(client):
     assert client.get("/", HTTP_HOST="evil.example").status_code == 400
+
+
+def test_readyz_says_whether_redis_answers(client, point_store_at):
+    from tests.servers import free_port
+
+    ready = client.get("/readyz", HTTP_HOST="10.0.0.7:8000")
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+    point_store_at(f"redis://127.0.0.1:{free_port()}/0")
+    down = client.get("/readyz")
+    assert (down.status_code, down.json()) == (503, {"status": "redis unavailable"})

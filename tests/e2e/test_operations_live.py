@@ -1,0 +1,79 @@
+"""Operations against a live gunicorn: metrics across workers, graceful shutdown."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from tests.servers import RedisServer, gunicorn_service, http_get
+
+pytestmark = pytest.mark.e2e
+BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}
+
+
+def _sample(body: str, name: str) -> float:
+    match = re.search(rf"^{re.escape(name)} ([0-9.e+]+)$", body, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_metrics_merge_all_workers_and_pass_promtool(live_service):
+    before = _sample(http_get(f"{live_service.url}/metrics")[2], "visitorsite_hits_total")
+    for _ in range(40):  # keep-alive is off in http_get: requests spread over both workers
+        assert http_get(f"{live_service.url}/count/ops/metrics", headers=BROWSER)[0] == 200
+    readings = {
+        _sample(http_get(f"{live_service.url}/metrics")[2], "visitorsite_hits_total")
+        for _ in range(6)  # whichever worker answers, the figure is the merged one
+    }
+    assert readings == {before + 40}
+    body = http_get(f"{live_service.url}/metrics")[2]
+    promtool = shutil.which("promtool")
+    if promtool is None and not os.environ.get("CI"):
+        pytest.skip("promtool is missing (apt-get install prometheus)")
+    result = subprocess.run(
+        [promtool, "check", "metrics"], input=body, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sigterm_under_load_loses_no_answered_hit(tmp_path):
+    redis = RedisServer(tmp_path / "redis").start()
+    web = gunicorn_service(tmp_path, redis.url)
+    answered: list[int] = []
+    failures = [0]
+    stop = threading.Event()
+
+    def client() -> None:
+        while not stop.is_set():
+            try:
+                status, _, body = http_get(f"{web.url}/count/ops/shutdown", headers=BROWSER)
+            except OSError:
+                failures[0] += 1
+                time.sleep(0.01)
+                continue
+            if status == 200:
+                answered.append(int(body.rsplit(" ", 1)[1]))
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(1.5)
+        os.kill(web.process.pid, signal.SIGTERM)  # gunicorn's graceful shutdown
+        web.process.wait(timeout=30)
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        web.stop(sig=signal.SIGKILL)
+    total = int(redis.client().get("visitorsite:1:c:{ops/shutdown}:n"))
+    redis.stop()
+    assert len(answered) > 50
+    assert len(set(answered)) == len(answered)  # every 200 carried its own count...
+    assert max(answered) <= total  # ...and every one of them is in Redis
+    assert total - len(answered) <= 8  # at most one in flight per client went unanswered

@@ -1,0 +1,98 @@
+"""Operations: request logs, outage transitions, metrics, deploy checks."""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+
+from tests.servers import REPO, free_port
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+def test_one_log_line_per_request_without_ip_or_user_agent(client, caplog):
+    caplog.set_level(logging.INFO, logger="visitorsite.request")
+    client.get("/count/site/home", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=BROWSER)
+    lines = [r for r in caplog.records if r.name == "visitorsite.request"]
+    assert len(lines) == 1
+    record = lines[0]
+    assert (record.method, record.route, record.status) == ("GET", "count-named", 200)
+    assert record.ms >= 0
+    text = record.getMessage()
+    assert "203.0.113.9" not in text
+    assert "Firefox" not in text
+
+
+def test_json_log_format():
+    from visitorsite.logformat import JsonFormatter
+
+    record = logging.LogRecord("visitorsite.request", logging.INFO, "", 0, "GET %s", ("x",), None)
+    record.route = "count"
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["message"] == "GET x"
+    assert entry["route"] == "count"
+    assert entry["level"] == "INFO"
+
+
+def test_redis_outage_is_logged_once_down_and_once_back(client, point_store_at, caplog, settings):
+    caplog.set_level(logging.INFO, logger="counter.store")
+    healthy = settings.CACHES
+    point_store_at(f"redis://127.0.0.1:{free_port()}/0")
+    for _ in range(5):
+        assert client.get("/count").status_code == 503
+    settings.CACHES = healthy
+    for _ in range(3):
+        assert client.get("/count").status_code == 200
+    messages = [r.getMessage() for r in caplog.records if r.name == "counter.store"]
+    assert len(messages) == 2, messages
+    assert messages[0].startswith("Redis unavailable")
+    assert messages[1] == "Redis is back: counting again"
+
+
+def test_metrics_count_requests_hits_and_bots(client):
+    client.get("/count/site/home", HTTP_USER_AGENT=BROWSER)
+    client.get(
+        "/count/site/home", HTTP_USER_AGENT="Googlebot/2.1 (+http://www.google.com/bot.html)"
+    )
+    body = client.get("/metrics").content.decode()
+    assert 'visitorsite_http_requests_total{method="GET",route="count-named",status="200"}' in body
+    assert "visitorsite_hits_total" in body
+    assert "visitorsite_bot_hits_total" in body
+    assert "visitorsite_http_request_duration_seconds_bucket" in body
+
+
+def test_metrics_token(client, settings):
+    settings.METRICS_TOKEN = "metrics-token-0123456789"
+    assert client.get("/metrics").status_code == 401
+    ok = client.get("/metrics", HTTP_AUTHORIZATION="Bearer metrics-token-0123456789")
+    assert ok.status_code == 200
+
+
+def test_deploy_checks_pass_with_production_settings():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "visitorsite.settings",
+        "SECRET_KEY": "a-production-key-" + "x" * 50,
+        "ALLOWED_HOSTS": "counter.example.com",
+        "SECURE_SSL_REDIRECT": "1",
+        "SECURE_HSTS_SECONDS": "31536000",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
+        "SECURE_HSTS_PRELOAD": "1",
+        "DEBUG": "0",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues (3 silenced)" in result.stdout
+
+
+def test_ssl_redirect_spares_the_probes(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/count").status_code == 301
+    assert client.get("/healthz").status_code == 200
