@@ -512,6 +512,112 @@ def top_pages(site: Counter, *, limit: int = 10) -> list[tuple[str, int]]:
     ]
 
 
+# Backup and restore (counter/backup.py) -------------------------------------------------
+
+_REFRESH_DAY = """
+-- KEYS: daily uniques, unique visitor-days, the day's HLL. ARGV: the day.
+-- After a merge: the day's uniques are its HLL's count again; visitor-days follow.
+local uniques = redis.call('PFCOUNT', KEYS[3])
+local before = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+redis.call('HSET', KEYS[1], ARGV[1], uniques)
+redis.call('INCRBY', KEYS[2], uniques - before)
+return uniques
+"""
+_REFRESH_DAY_SCRIPT = Script(None, _REFRESH_DAY.encode())
+
+
+def iter_counters(*, namespace: str | None = None) -> Iterator[Counter]:
+    """Every counter that has a total, metadata or bot hits (SCAN: no blocking KEYS)."""
+    prefix = _cache_key("c:{")
+    pattern = f"{prefix}{namespace}/*" if namespace else f"{prefix}*"
+    seen: set[Counter] = set()
+    with _unavailable_as_store_error():
+        for raw in _client().scan_iter(match=pattern, count=1000):
+            name = raw.decode()
+            tag = name[len(prefix) : name.index("}:", len(prefix))]
+            ns, _, key = tag.partition("/")
+            counter = Counter(ns, key)
+            if counter not in seen:
+                seen.add(counter)
+                yield counter
+
+
+def export_counter(counter: Counter) -> dict:
+    """Everything about one counter, raw HyperLogLogs included (two round trips)."""
+    with _unavailable_as_store_error():
+        client = _client()
+        pipe = client.pipeline(transaction=False)
+        for field in ("n", "b", "uv"):
+            pipe.get(_key(counter, field))
+        for field in ("d", "du", "m"):
+            pipe.hgetall(_key(counter, field))
+        pipe.zrange(_key(counter, "pages"), 0, -1, withscores=True)
+        total, bots, visitor_days, daily, daily_uniques, meta, pages = pipe.execute()
+        days = sorted({k.decode() for k in daily} | {k.decode() for k in daily_uniques})
+        pipe = client.pipeline(transaction=False)
+        for day in days:
+            pipe.get(_key(counter, f"u:{day}"))
+            pipe.ttl(_key(counter, f"u:{day}"))
+        raw = pipe.execute()
+    hlls = {day: (raw[2 * i], raw[2 * i + 1]) for i, day in enumerate(days)}
+    return {
+        "total": None if total is None else int(total),
+        "bots": int(bots or 0),
+        "unique_visitor_days": int(visitor_days or 0),
+        "daily": {k.decode(): int(v) for k, v in sorted(daily.items())},
+        "daily_uniques": {k.decode(): int(v) for k, v in sorted(daily_uniques.items())},
+        "hll": {day: value for day, (value, _) in hlls.items() if value is not None},
+        "hll_ttl": {day: ttl for day, (value, ttl) in hlls.items() if value is not None},
+        "meta": {k.decode(): v.decode() for k, v in meta.items()},
+        "pages": {k.decode(): int(v) for k, v in pages},
+    }
+
+
+def import_counter(counter: Counter, data: dict, *, replace: bool) -> None:
+    """Write one exported counter: ``replace`` makes it exactly the export (one MULTI/EXEC);
+    otherwise it is merged in (totals added, HyperLogLogs merged, uniques recounted)."""
+    day_ttl = settings.COUNTER_RETENTION_DAYS * 86400
+    with _unavailable_as_store_error():
+        client = _client()
+        pipe = client.pipeline(transaction=True)
+        if replace:
+            delete(counter)
+        if data["total"] is not None:
+            pipe.incrby(_key(counter, "n"), data["total"])
+        if data["bots"]:
+            pipe.incrby(_key(counter, "b"), data["bots"])
+        for day, hits in data["daily"].items():
+            pipe.hincrby(_key(counter, "d"), day, hits)
+        tmp = _key(counter, "import")
+        for day, raw in data["hll"].items():
+            hll = _key(counter, f"u:{day}")
+            if replace:  # as it was (PFMERGE would turn a small sparse HLL into a dense one)
+                pipe.set(hll, raw)
+            else:
+                pipe.set(tmp, raw)
+                pipe.pfmerge(hll, hll, tmp)
+            ttl = data["hll_ttl"].get(day, -1)
+            pipe.expire(hll, ttl if ttl > 0 else day_ttl)
+        pipe.delete(tmp)
+        without_hll = {d: u for d, u in data["daily_uniques"].items() if d not in data["hll"]}
+        for day, uniques in without_hll.items():
+            pipe.hincrby(_key(counter, "du"), day, uniques)
+        # Visitor-days of days no longer in the export's history: carried over as they were.
+        carried = data["unique_visitor_days"] - sum(data["daily_uniques"].values())
+        pipe.incrby(_key(counter, "uv"), carried + sum(without_hll.values()))
+        for field, value in data["meta"].items():
+            if replace:
+                pipe.hset(_key(counter, "m"), field, value)
+            else:
+                pipe.hsetnx(_key(counter, "m"), field, value)
+        for page, hits in data["pages"].items():
+            pipe.zincrby(_key(counter, "pages"), hits, page)
+        pipe.execute()
+        for day in data["hll"]:  # the merged HLLs' counts are the days' uniques
+            keys = (_key(counter, "du"), _key(counter, "uv"), _key(counter, f"u:{day}"))
+            _run(_REFRESH_DAY_SCRIPT, client, keys, (day,))
+
+
 def reset(counter: Counter, *, value: int = 0) -> int:
     """Set the total to ``value`` atomically; return the total it had before (0 if none)."""
     with _unavailable_as_store_error():
