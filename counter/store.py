@@ -54,7 +54,9 @@ logger = logging.getLogger("counter.store")
 _UNAVAILABLE = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
-    redis.exceptions.ReadOnlyError,
+    redis.exceptions.ReadOnlyError,  # a primary demoted by a failover
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.TryAgainError,  # a slot moving between nodes
 )
 
 _HIT = """
@@ -83,6 +85,17 @@ if day_hits == 1 then
   end
 end
 return {total, new_today, day_hits, tonumber(redis.call('GET', KEYS[4]) or '0')}
+"""
+
+_STATS = """
+-- KEYS: total, bots, visitor-days, daily hits, daily uniques, then the days' HLLs.
+-- ARGV: the days (yyyymmdd). One slot, one round trip, on one Redis or a Cluster.
+local hits = redis.call('HMGET', KEYS[4], unpack(ARGV))
+local uniques = redis.call('HMGET', KEYS[5], unpack(ARGV))
+local hlls = {}
+for i = 6, #KEYS do hlls[#hlls + 1] = KEYS[i] end
+return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]),
+        hits, uniques, redis.call('PFCOUNT', unpack(hlls))}
 """
 
 _BOT = """
@@ -248,6 +261,7 @@ def _client() -> redis.Redis:
 # SHA computed once per process (bytes need no client to hash them).
 _HIT_SCRIPT = Script(None, _HIT.encode())
 _BOT_SCRIPT = Script(None, _BOT.encode())
+_STATS_SCRIPT = Script(None, _STATS.encode())
 _SALT_SCRIPT = Script(None, _SALT.encode())
 _CREATE_SCRIPT = Script(None, _CREATE.encode())
 _SET_SCRIPT = Script(None, _SET.encode())
@@ -380,21 +394,17 @@ def total(counter: Counter) -> int | None:
 
 
 def stats(counter: Counter, *, days: int, now: datetime | None = None) -> Stats:
-    """Totals and the last ``days`` days (today included), in one pipelined round trip."""
+    """Totals and the last ``days`` days (today included), in one round trip (a script)."""
     if not 1 <= days <= settings.COUNTER_RETENTION_DAYS:
         raise ValueError(f"days must be 1 to {settings.COUNTER_RETENTION_DAYS}, got {days}")
     today = (now or clock.now()).date()
     span = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
     fields = [_day(day) for day in span]
+    keys = [_key(counter, field) for field in ("n", "b", "uv", "d", "du")]
+    keys += [_key(counter, f"u:{field}") for field in fields]
     with _unavailable_as_store_error():
-        pipe = _client().pipeline(transaction=False)
-        pipe.get(_key(counter, "n"))
-        pipe.get(_key(counter, "b"))
-        pipe.get(_key(counter, "uv"))
-        pipe.hmget(_key(counter, "d"), fields)
-        pipe.hmget(_key(counter, "du"), fields)
-        pipe.pfcount(*[_key(counter, f"u:{field}") for field in fields])
-        total_, bots, visitor_days, hits, uniques, range_uniques = pipe.execute()
+        reply = _run(_STATS_SCRIPT, _client(), tuple(keys), tuple(fields))
+    total_, bots, visitor_days, hits, uniques, range_uniques = reply
     return Stats(
         total=int(total_ or 0),
         bots=int(bots or 0),
@@ -427,7 +437,8 @@ def info(counter: Counter) -> Info:
 
 
 def _stat(name: str) -> str:
-    return _cache_key(f"stats:{name}")
+    # One hash tag for the service-wide figures, so they can be read together on a Cluster.
+    return _cache_key(f"stats:{{service}}:{name}")
 
 
 def create(counter: Counter, *, value: int, meta: dict[str, str | int]) -> bool:

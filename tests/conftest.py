@@ -5,22 +5,11 @@ import pytest
 from django_redis import get_redis_connection
 
 from tests.servers import RedisServer
+from visitorsite.settings import cache_config
 
 
-def _cache_settings(location: str, **options) -> dict:
-    return {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": location,
-            "KEY_PREFIX": "visitorsite",
-            "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": 0.25,
-                "SOCKET_TIMEOUT": 0.5,
-                "IGNORE_EXCEPTIONS": False,
-                **options,
-            },
-        }
-    }
+def _cache_settings(location: str = "", **options) -> dict:
+    return {"default": cache_config(url=location, **options)}
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +17,7 @@ def fake_store(settings):
     """Every test counts in fakeredis (with Lua) unless it asks for a real Redis."""
     settings.CACHES = _cache_settings(
         "redis://fakeredis.invalid:6379/0",
-        CONNECTION_POOL_KWARGS={"connection_class": fakeredis.FakeRedisConnection},
+        pool_kwargs={"connection_class": fakeredis.FakeRedisConnection},
     )
     fake = get_redis_connection()  # kept: the test may point the cache elsewhere
     fake.flushall()
@@ -60,8 +49,8 @@ def real_store(settings, fake_store, redis_server):
 def point_store_at(settings, fake_store):
     """Point the counting cache at any Redis URL (for servers a test starts itself)."""
 
-    def point(url: str) -> None:
-        settings.CACHES = _cache_settings(url)
+    def point(url: str = "", **topology) -> None:
+        settings.CACHES = _cache_settings(url, **topology)
 
     return point
 
@@ -90,3 +79,15 @@ def day(monkeypatch):
     fake = Clock()
     monkeypatch.setattr(clock, "now", lambda: fake.current)
     return fake
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_process_left_behind():
+    """Every test stops what it started; a leak fails the run (and is cleaned up)."""
+    from tests.servers import WebServer
+
+    yield
+    leaked = [*RedisServer.running, *WebServer.running]
+    for server in leaked:
+        server.stop()
+    assert not leaked, f"processes left running by tests: {leaked}"

@@ -31,6 +31,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000, fixed in Redis 6.2) is free too."""
+    import random
+
+    for _ in range(200):
+        port = random.randint(20000, 45000)  # noqa: S311  (not security)
+        try:
+            for candidate in (port, port + 10000):
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                    sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port pair for a cluster node")
+
+
 def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -41,6 +57,8 @@ def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.05) 
 
 class RedisServer:
     """A redis-server on 127.0.0.1, persisting with AOF into ``directory``."""
+
+    running: ClassVar[set[RedisServer]] = set()  # for the end-of-session leak check
 
     def __init__(self, directory: Path, *, port: int | None = None, args: tuple[str, ...] = ()):
         self.directory = directory
@@ -86,6 +104,7 @@ class RedisServer:
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
+        RedisServer.running.discard(self)
         if self.process is None:
             return
         if self.process.poll() is None:
@@ -215,6 +234,7 @@ def gunicorn_service(
     import sys
 
     bin_dir = Path(sys.executable).parent
+    workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     environment = base_env(
         REDIS_URL=redis_url,
@@ -225,3 +245,136 @@ def gunicorn_service(
     )
     command = command or [str(bin_dir / "gunicorn"), "-c", "gunicorn.conf.py", "visitorsite.wsgi"]
     return WebServer(command, env=environment, port=port, log=workdir / "web.log").start()
+
+
+def redis_cli() -> str:
+    """The redis-cli shipped next to the redis-server the tests run."""
+    return str(Path(find_redis_server()).with_name("redis-cli"))
+
+
+class SentinelTopology:
+    """A primary, a replica and three sentinels on free loopback ports (failover in ~1 s)."""
+
+    def __init__(self, directory: Path, master: str = "mymaster"):
+        self.directory = directory
+        self.master = master
+        self.primary = RedisServer(directory / "primary")
+        self.replica = RedisServer(directory / "replica", args=("--replicaof", "127.0.0.1", ""))
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        self.sentinels: list[subprocess.Popen] = []
+
+    def start(self) -> SentinelTopology:
+        self.primary.start()
+        self.replica.args = ("--replicaof", "127.0.0.1", str(self.primary.port))
+        self.replica.start()
+        wait_until(
+            lambda: self.primary.client().info("replication")["connected_slaves"] == 1,
+            timeout=15,
+            what="the replica to attach",
+        )
+        for port in self.sentinel_ports:
+            folder = self.directory / f"sentinel-{port}"
+            folder.mkdir(parents=True)
+            config = folder / "sentinel.conf"
+            config.write_text(
+                f"port {port}\nbind 127.0.0.1\ndir {folder}\n"
+                f"sentinel monitor {self.master} 127.0.0.1 {self.primary.port} 2\n"
+                f"sentinel down-after-milliseconds {self.master} 1000\n"
+                f"sentinel failover-timeout {self.master} 5000\n"
+                f"sentinel parallel-syncs {self.master} 1\n"
+            )
+            self.sentinels.append(
+                subprocess.Popen(
+                    [find_redis_server(), str(config), "--sentinel"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        for port in self.sentinel_ports:
+            wait_until(
+                lambda port=port: (
+                    self._sentinel(port).sentinel_master(self.master)["num-other-sentinels"] == 2
+                ),
+                timeout=20,
+                what=f"sentinel {port} to see the others",
+            )
+        return self
+
+    def _sentinel(self, port: int) -> redis.Redis:
+        return redis.Redis(port=port, socket_timeout=2, retry=Retry(NoBackoff(), 0))
+
+    def master_port(self) -> int:
+        _host, port = self._sentinel(self.sentinel_ports[0]).sentinel_get_master_addr_by_name(
+            self.master
+        )
+        return int(port)
+
+    def stop(self) -> None:
+        for process in self.sentinels:
+            process.kill()
+            process.wait()
+        self.replica.stop()
+        self.primary.stop()
+
+
+class ClusterTopology:
+    """Three primaries joined into a Redis Cluster with redis-cli, on free loopback ports."""
+
+    def __init__(self, directory: Path, size: int = 3):
+        self.nodes = [
+            RedisServer(
+                directory / f"node-{i}",
+                port=free_cluster_port(),
+                args=(
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    str(directory / f"node-{i}" / "nodes.conf"),
+                    "--cluster-node-timeout",
+                    "3000",
+                ),
+            )
+            for i in range(size)
+        ]
+
+    @property
+    def addresses(self) -> list[str]:
+        return [f"127.0.0.1:{node.port}" for node in self.nodes]
+
+    def start(self) -> ClusterTopology:
+        for node in self.nodes:
+            node.start()
+        subprocess.run(
+            [redis_cli(), "--cluster", "create", *self.addresses, "--cluster-replicas", "0",
+             "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )  # fmt: skip
+        wait_until(
+            lambda: all(
+                node.client().execute_command("CLUSTER", "INFO").decode().count("cluster_state:ok")
+                for node in self.nodes
+            ),
+            timeout=30,
+            what="the cluster to be ok",
+        )
+        return self
+
+    def node_id(self, node: RedisServer) -> str:
+        return node.client().execute_command("CLUSTER", "MYID").decode()
+
+    def reshard(self, source: RedisServer, target: RedisServer, slots: int) -> None:
+        """Move ``slots`` slots from source to target (redis-cli migrates their keys)."""
+        subprocess.run(
+            [redis_cli(), "--cluster", "reshard", self.addresses[0],
+             "--cluster-from", self.node_id(source), "--cluster-to", self.node_id(target),
+             "--cluster-slots", str(slots), "--cluster-yes", "--cluster-pipeline", "20"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()

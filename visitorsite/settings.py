@@ -88,22 +88,78 @@ EMBEDDED_REDIS_FSYNC = os.environ.get("EMBEDDED_REDIS_FSYNC", "everysec").strip(
 if EMBEDDED_REDIS_FSYNC not in {"always", "everysec", "no"}:
     raise ImproperlyConfigured("EMBEDDED_REDIS_FSYNC must be always, everysec or no")
 
-_redis_options = {
-    "SOCKET_CONNECT_TIMEOUT": REDIS_CONNECT_TIMEOUT,
-    "SOCKET_TIMEOUT": REDIS_TIMEOUT,
-    # Off on purpose: a failed increment must be an error, never a silently dropped hit.
-    "IGNORE_EXCEPTIONS": False,
-}
-if not REDIS_URL:
-    _redis_options["CONNECTION_FACTORY"] = "visitorsite.embedded_redis.EmbeddedConnectionFactory"
+# Beyond one box (docs/OPERATIONS.md): Sentinel for failover, Cluster for sharding.
+REDIS_SENTINELS = _env_list("REDIS_SENTINELS", "")  # host:port,host:port,...
+REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "mymaster").strip()
+REDIS_CLUSTER_NODES = _env_list("REDIS_CLUSTER_NODES", "")  # host:port,host:port,...
+if REDIS_SENTINELS and REDIS_CLUSTER_NODES:
+    raise ImproperlyConfigured("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both")
+
+
+def _host_port(value: str, name: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise ImproperlyConfigured(f"{name}: {value!r} is not host:port")
+    return host.strip("[]"), int(port)
+
+
+def cache_config(
+    *,
+    url: str = "",
+    sentinels: list[str] = (),
+    sentinel_master: str = "mymaster",
+    cluster_nodes: list[str] = (),
+    connect_timeout: float = 0.25,
+    timeout: float = 0.5,
+    key_prefix: str = "visitorsite",
+    pool_kwargs: dict | None = None,
+) -> dict:
+    """CACHES["default"] for one Redis, Sentinel, Cluster or the embedded default (also used
+    by the tests, so that they point the store at a topology exactly as production does)."""
+    options = {
+        "SOCKET_CONNECT_TIMEOUT": connect_timeout,
+        "SOCKET_TIMEOUT": timeout,
+        # Off on purpose: a failed increment must be an error, never a silently dropped hit.
+        "IGNORE_EXCEPTIONS": False,
+    }
+    if pool_kwargs:
+        options["CONNECTION_POOL_KWARGS"] = pool_kwargs
+    if sentinels:
+        location = f"redis://{sentinel_master}/0"
+        options["CLIENT_CLASS"] = "django_redis.client.SentinelClient"
+        options["CONNECTION_FACTORY"] = "django_redis.pool.SentinelConnectionFactory"
+        options["SENTINELS"] = [_host_port(s, "REDIS_SENTINELS") for s in sentinels]
+        options["SENTINEL_KWARGS"] = {
+            "socket_timeout": timeout,
+            "socket_connect_timeout": connect_timeout,
+        }
+    elif cluster_nodes:
+        location = "redis://cluster/0"
+        options["CONNECTION_FACTORY"] = "visitorsite.redis_cluster.ClusterConnectionFactory"
+        options["CLUSTER_NODES"] = [_host_port(n, "REDIS_CLUSTER_NODES") for n in cluster_nodes]
+    elif url:
+        location = url
+    else:
+        location = "unix://embedded"
+        options["CONNECTION_FACTORY"] = "visitorsite.embedded_redis.EmbeddedConnectionFactory"
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": key_prefix,
+        "OPTIONS": options,
+    }
+
 
 CACHES = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL or "unix://embedded",
-        "KEY_PREFIX": REDIS_KEY_PREFIX,
-        "OPTIONS": _redis_options,
-    }
+    "default": cache_config(
+        url=REDIS_URL,
+        sentinels=REDIS_SENTINELS,
+        sentinel_master=REDIS_SENTINEL_MASTER,
+        cluster_nodes=REDIS_CLUSTER_NODES,
+        connect_timeout=REDIS_CONNECT_TIMEOUT,
+        timeout=REDIS_TIMEOUT,
+        key_prefix=REDIS_KEY_PREFIX,
+    )
 }
 
 # No SQL database: every fact lives in Redis.

@@ -31,19 +31,21 @@ def _tool(name: str) -> str:
     return path
 
 
-def test_compose_file_follows_the_compose_specification():
-    result = subprocess.run(
-        [
-            _tool("check-jsonschema"),
-            "--builtin-schema",
-            "vendor.compose-spec",
-            "docker-compose.yml",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
+@pytest.mark.parametrize("name", ["docker-compose.yml", "docker-compose.sentinel.yml"])
+def test_compose_files_follow_the_compose_specification(name):
+    command = [_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", name]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sentinel_compose_wiring(compose):
+    services = yaml.safe_load((REPO / "docker-compose.sentinel.yml").read_text())["services"]
+    web = services["web"]
+    sentinels = web["environment"]["REDIS_SENTINELS"].split(",")
+    assert sentinels == [f"{name}:26379" for name in ("sentinel-1", "sentinel-2", "sentinel-3")]
+    assert all(name.split(":")[0] in services for name in sentinels)
+    assert "--replicaof" in services["redis-replica"]["command"]
+    assert web["command"] == compose["services"]["web"]["command"]
 
 
 def test_compose_wiring(compose):
