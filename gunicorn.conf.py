@@ -22,6 +22,9 @@ timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
 accesslog = os.environ.get("ACCESS_LOG") or None
+# Off by default (visitorsite logs one line per request itself). When turned on it must stay
+# private too: no client address, no User-Agent, no query string (it may carry ?token=).
+access_log_format = "%(m)s %(U)s %(s)s %(b)s %(L)ss"
 errorlog = "-"
 # gunicorn 24+ opens a control socket in ~/.gunicorn by default: one path for every instance
 # of a user, so a second instance (another port, a test) would fight over it. Not used here.

@@ -26,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.results import write_results  # noqa: E402
 from tests.servers import RedisServer, WebServer, base_env, free_port, http_get  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -293,15 +294,6 @@ def report(results: dict[str, list[dict]], args, extras: dict) -> str:
     return "\n".join(lines)
 
 
-def write_results(markdown: str, command: str) -> None:
-    path = REPO / "docs" / "BENCHMARKS.md"
-    text = path.read_text()
-    start, end = "<!-- results:start -->", "<!-- results:end -->"
-    block = f"{start}\nCommand: `{command}` ({time.strftime('%Y-%m-%d')})\n\n{markdown}\n{end}"
-    text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-    path.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -351,7 +343,7 @@ def main() -> None:
         markdown = report(results, args, extras)
         print(markdown)
         if args.write:
-            write_results(markdown, "make bench")
+            write_results(REPO / "docs" / "BENCHMARKS.md", "make bench", markdown)
     finally:
         stop_all()
         redis.stop()
