@@ -42,33 +42,55 @@ def should_count(request: HttpRequest) -> bool:
     return not (purpose and "prefetch" in purpose.lower())
 
 
-@lru_cache(maxsize=1024)
-def _is_trusted(address: str, proxies: tuple[str, ...]) -> bool:
-    """Whether ``address`` is one of the proxies: cached, as a deployment has few of them."""
+_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple[_Network, ...]:
+    """TRUSTED_PROXIES parsed once (settings.py has validated them)."""
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def _address(value: str) -> _Address | None:
     try:
-        ip = ipaddress.ip_address(address)
+        return ipaddress.ip_address(value)
     except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+        return None
+
+
+def _in(ip: _Address, networks: tuple[_Network, ...]) -> bool:
+    return any(ip in network for network in networks)
+
+
+@lru_cache(maxsize=256)
+def _from_proxy(remote: str, proxies: tuple[str, ...]) -> bool:
+    """Whether the peer is one of the proxies: cached, as a deployment has few of them."""
+    ip = _address(remote)
+    return ip is not None and _in(ip, _networks(proxies))
 
 
 def client_ip(request: HttpRequest) -> str:
     """REMOTE_ADDR, or the nearest X-Forwarded-For hop not in TRUSTED_PROXIES when the
-    request came through one of them. The header is never trusted otherwise."""
+    request came through one of them. The header is never trusted otherwise.
+
+    Each address is parsed once: with a proxy in front, this runs for every hit and every
+    hop is a new address (no cache helps)."""
     remote = request.META.get("REMOTE_ADDR", "")
     proxies = settings.TRUSTED_PROXIES
     if not proxies:
         return remote
     proxies = tuple(proxies)
-    if not _is_trusted(remote, proxies):
+    if not _from_proxy(remote, proxies):
         return remote
-    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    for hop in reversed(hops):
-        if not _is_trusted(hop, proxies):
-            try:
-                return str(ipaddress.ip_address(hop))
-            except ValueError:
-                return remote  # a forged or broken header: fall back to the proxy itself
+    networks = _networks(proxies)
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        hop = hop.strip()
+        ip = _address(hop)
+        if ip is None:
+            return remote  # a forged or broken header: fall back to the proxy itself
+        if not _in(ip, networks):
+            return hop if ip.version == 4 else str(ip)  # one spelling per IPv6 address
     return remote
 
 

@@ -146,3 +146,13 @@ def test_garbage_forwarded_for_falls_back_to_the_proxy(settings):
     settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     request = _request(ip="10.0.0.1", HTTP_X_FORWARDED_FOR="not-an-ip\r\nX: y")
     assert visitors.client_ip(request) == "10.0.0.1"
+
+
+def test_forwarded_ipv6_spellings_are_one_client(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    spellings = ["2001:db8:0:0:0:0:0:1", "2001:DB8::1", " 2001:db8::0:1 "]
+    seen = {
+        visitors.client_ip(_request(ip="10.0.0.1", HTTP_X_FORWARDED_FOR=spelling))
+        for spelling in spellings
+    }
+    assert seen == {"2001:db8::1"}
