@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run dev test lint format bench profile reliability stop-redis clean
+.PHONY: run dev test lint format bench bench-cpu profile reliability stop-redis clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "visitorsite needs Python 3.11 or newer")'
@@ -38,6 +38,10 @@ $(VENV)/.bench-installed: $(VENV)/.dev-installed bench/requirements.txt
 bench: $(VENV)/.bench-installed
 	@command -v wrk >/dev/null || echo "wrk not found (apt-get install wrk): using the slower Python load generator"
 	$(BIN)/python bench/run.py --write
+
+# CPU per request of the web workers, Redis and wrk, seed against visitorsite.
+bench-cpu: $(VENV)/.bench-installed
+	$(BIN)/python bench/cpu_split.py
 
 # What the service survives and loses (faults, load, hostile input): docs/RELIABILITY.md.
 reliability: $(VENV)/.dev-installed
