@@ -21,7 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.servers import RedisServer, WebServer, base_env, free_port  # noqa: E402
+from bench.run import app_env, visitorsite_env  # noqa: E402
+from tests.servers import RedisServer, WebServer, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
 TICK = 1 / os.sysconf("SC_CLK_TCK")
@@ -50,23 +51,11 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="visitorsite-cpu-"))
     redis = RedisServer(workdir / "redis").start()
     redis_pid = redis.process.pid
-    common = base_env(
-        REDIS_URL=redis.url,
-        PYTHONPATH=str(REPO),
-        PATH=f"{BIN}:{os.environ['PATH']}",
-        BENCH_WORKERS=args.workers,
-        BENCH_THREADS=args.threads,
-        BENCH_WORKER_CLASS=args.worker_class,
-    )
-    visitorsite_env = {
-        "DATA_DIR": str(workdir / "data"),
-        "SECRET_KEY": "bench-only-not-secret",
-        "TRUSTED_PROXIES": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-    }
+    gunicorn = {"workers": args.workers, "threads": args.threads, "worker_class": args.worker_class}
+    common = app_env(redis, gunicorn)
     apps = {
         "seed": ("bench.seed_app:app", {}),
-        "visitorsite": ("visitorsite.wsgi", visitorsite_env),
+        "visitorsite": ("visitorsite.wsgi", visitorsite_env(workdir)),
     }
     servers: dict[str, WebServer] = {}
     try:

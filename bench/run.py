@@ -105,9 +105,9 @@ def load(url: str, **kwargs) -> dict:
 # The apps ---------------------------------------------------------------------------------
 
 
-def start_apps(redis: RedisServer, workdir: Path, gunicorn: dict[str, str]) -> dict[str, str]:
-    """Start every app; return name -> URL of its counting endpoint."""
-    common = base_env(
+def app_env(redis: RedisServer, gunicorn: dict[str, str]) -> dict[str, str]:
+    """The environment every app runs in: one Redis, the same gunicorn settings."""
+    return base_env(
         REDIS_URL=redis.url,
         PYTHONPATH=str(REPO),
         PATH=f"{BIN}:{os.environ['PATH']}",
@@ -115,16 +115,25 @@ def start_apps(redis: RedisServer, workdir: Path, gunicorn: dict[str, str]) -> d
         BENCH_THREADS=gunicorn["threads"],
         BENCH_WORKER_CLASS=gunicorn["worker_class"],
     )
-    visitorsite_env = {
+
+
+def visitorsite_env(workdir: Path) -> dict[str, str]:
+    """What visitorsite needs on top: the bench's load arrives through a trusted proxy."""
+    return {
         "DATA_DIR": str(workdir / "data"),
         "SECRET_KEY": "bench-only-not-secret",
         "TRUSTED_PROXIES": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
     }
+
+
+def start_apps(redis: RedisServer, workdir: Path, gunicorn: dict[str, str]) -> dict[str, str]:
+    """Start every app; return name -> URL of its counting endpoint."""
+    common = app_env(redis, gunicorn)
     apps = {
         "seed (Flask) on gunicorn": ("bench.seed_app:app", {}, "/"),
         "ceiling (WSGI + INCR) on gunicorn": ("bench.ceiling_app:application", {}, "/"),
-        "visitorsite on gunicorn": ("visitorsite.wsgi", visitorsite_env, "/healthz"),
+        "visitorsite on gunicorn": ("visitorsite.wsgi", visitorsite_env(workdir), "/healthz"),
     }
     urls = {}
     for name, (module, extra, ready) in apps.items():
