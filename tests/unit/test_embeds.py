@@ -1,7 +1,9 @@
 """Badges, shields endpoint, pixel and page script over HTTP (Django's test client)."""
 
 import json
-from urllib.parse import quote
+import re
+from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -183,3 +185,24 @@ def test_page_counter_names_are_valid_and_stable():
     assert first == page_counter("example.com", "/ünïcode/ path")
     assert first.key.startswith("p.")
     assert page_counter("example.com", "/other") != first
+
+
+# Every embed URL the docs show a reader, written as the docs write it.
+_DOCS = [Path(__file__).parents[2] / name for name in ("README.md", "docs/EMBEDS.md")]
+_EXAMPLE = re.compile(
+    r"(?:http://127\.0\.0\.1:8000|https%3A%2F%2FHOST|https://HOST)(/[^\s)\"'<>`]+|%2F[^\s)]+)"
+)
+
+
+def _documented_urls() -> list[str]:
+    found = {unquote(m.group(1)) for doc in _DOCS for m in _EXAMPLE.finditer(doc.read_text())}
+    return sorted(found)
+
+
+def test_the_docs_show_embed_examples():
+    assert any(url.startswith("/badge/") for url in _documented_urls())
+
+
+@pytest.mark.parametrize("url", _documented_urls())
+def test_every_documented_embed_url_works(web, url):
+    assert web.get(url).status_code == 200, url
