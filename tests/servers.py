@@ -107,13 +107,17 @@ class RedisServer:
         RedisServer.running.discard(self)
         if self.process is None:
             return
-        if self.process.poll() is None:
+        deadline = time.monotonic() + 15
+        while self.process.poll() is None:
+            # Asked again until it goes: Redis refuses SIGTERM while it writes its first AOF
+            # ("can't exit"), which a replica does right after its first sync.
             self.process.send_signal(sig)
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                if time.monotonic() > deadline:
+                    self.process.kill()
+                    self.process.wait()
         self.process = None
 
     def kill(self) -> None:
