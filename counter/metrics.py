@@ -34,6 +34,10 @@ LATENCY = Histogram(
 HITS = Counter("visitorsite_hits", "Hits counted (human visits)")
 BOT_HITS = Counter("visitorsite_bot_hits", "Hits from bots, filtered out")
 REDIS_ERRORS = Counter("visitorsite_redis_errors", "Requests that found Redis unavailable")
+REPLICATION_LAGGED = Counter(
+    "visitorsite_replication_lagged",
+    "Hits answered before REDIS_WAIT_REPLICAS replicas had them (WAIT timed out)",
+)
 RATE_LIMITED = Counter("visitorsite_rate_limited", "Requests refused by a rate limit", ["action"])
 
 

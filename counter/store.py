@@ -231,6 +231,7 @@ class _Backend(threading.local):
     generation = -1
     client: redis.Redis
     prefix: str
+    wait: tuple[int, int] | None  # WAIT's (replicas, timeout ms) after a hit, or None
 
 
 _backend = _Backend()
@@ -240,7 +241,7 @@ _generation = 0
 @receiver(setting_changed)
 def _settings_changed(*, setting: str, **kwargs) -> None:
     global _generation
-    if setting in {"CACHES", "COUNTER_RETENTION_DAYS"}:
+    if setting in {"CACHES", "COUNTER_RETENTION_DAYS", "REDIS_WAIT_REPLICAS", "REDIS_WAIT_TIMEOUT"}:
         _generation += 1
         _counter_keys.cache_clear()
 
@@ -250,6 +251,8 @@ def _current() -> _Backend:
         cache = caches["default"]
         _backend.client = cache.client.get_client(write=True)
         _backend.prefix = cache.make_key("")
+        replicas = settings.REDIS_WAIT_REPLICAS
+        _backend.wait = (replicas, int(settings.REDIS_WAIT_TIMEOUT * 1000)) if replicas else None
         _backend.generation = _generation
     return _backend
 
@@ -269,21 +272,35 @@ _UPDATE_SCRIPT = Script(None, _UPDATE.encode())
 _RATE_SCRIPT = Script(None, _RATE.encode())
 
 
-def _send(client: redis.Redis, *command):
+def _send(client: redis.Redis, *command, wait: tuple[int, int] | None = None):
     """One command on a pooled connection, without redis-py 8's per-command wrapping.
 
     ``Redis.execute_command`` adds a retry closure, timing and observability recording around
     every command: a fifth of a hit's CPU (docs/BENCHMARKS.md). The pool's checkout still
     runs its health check, so a connection Redis closed (a restart) is replaced before the
     command is sent; a connection that fails mid-command is dropped, never reused.
+
+    With ``wait`` (REDIS_WAIT_REPLICAS), ``WAIT replicas timeout`` is written right behind the
+    command, in the same round trip, and the answer comes once the replicas have the write.
+    Cluster clients never get one (settings.py refuses the combination).
     """
     pool = getattr(client, "connection_pool", None)
     if pool is None or client.connection is not None:  # cluster or single-connection clients
         return client.execute_command(*command)
     connection = pool.get_connection()
     try:
-        connection.send_command(*command)
-        return connection.read_response()
+        if wait is None:
+            connection.send_command(*command)
+            return connection.read_response()
+        connection.send_packed_command(connection.pack_commands([command, ("WAIT", *wait)]))
+        try:
+            reply = connection.read_response()
+        except redis.ResponseError:  # NOSCRIPT, say: WAIT's answer follows all the same
+            connection.read_response()
+            raise
+        if connection.read_response() < wait[0]:
+            metrics.REPLICATION_LAGGED.inc()
+        return reply
     except (redis.ConnectionError, redis.TimeoutError, OSError):
         connection.disconnect()
         raise
@@ -291,13 +308,20 @@ def _send(client: redis.Redis, *command):
         pool.release(connection)
 
 
-def _run(script: Script, client: redis.Redis, keys: tuple, args: tuple):
+def _run(
+    script: Script,
+    client: redis.Redis,
+    keys: tuple,
+    args: tuple,
+    *,
+    wait: tuple[int, int] | None = None,
+):
     """EVALSHA the script; when Redis answers NOSCRIPT (new or restarted), load it, retry."""
     try:
-        return _send(client, "EVALSHA", script.sha, len(keys), *keys, *args)
+        return _send(client, "EVALSHA", script.sha, len(keys), *keys, *args, wait=wait)
     except redis.exceptions.NoScriptError:
         script.sha = client.script_load(script.script)
-        return _send(client, "EVALSHA", script.sha, len(keys), *keys, *args)
+        return _send(client, "EVALSHA", script.sha, len(keys), *keys, *args, wait=wait)
 
 
 def _cache_key(name: str) -> str:
@@ -347,7 +371,7 @@ def hit(counter: Counter, *, visitor_id: str, now: datetime | None = None) -> Hi
     with _unavailable_as_store_error():
         backend = _current()
         keys, args = _hit_command(backend.prefix, counter, visitor_id, now)
-        reply = _run(_HIT_SCRIPT, backend.client, keys, args)
+        reply = _run(_HIT_SCRIPT, backend.client, keys, args, wait=backend.wait)
     metrics.HITS.inc()
     return _as_hit(reply)
 
@@ -366,6 +390,8 @@ def hit_page(
                 pipe.execute_command("EVALSHA", _HIT_SCRIPT.sha, len(keys), *keys, *args)
             pipe.hsetnx(_key(page, "m"), "path", path)
             pipe.zincrby(_key(site, "pages"), 1, page.key)
+            if backend.wait:
+                pipe.execute_command("WAIT", *backend.wait)
             replies = pipe.execute(raise_on_error=False)
             if not any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
                 break
@@ -374,6 +400,8 @@ def hit_page(
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply
+        if backend.wait and replies[-1] < backend.wait[0]:
+            metrics.REPLICATION_LAGGED.inc()
     metrics.HITS.inc(2)
     return _as_hit(replies[0]), _as_hit(replies[1])
 

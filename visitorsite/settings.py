@@ -94,6 +94,23 @@ REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "mymaster").stri
 REDIS_CLUSTER_NODES = _env_list("REDIS_CLUSTER_NODES", "")  # host:port,host:port,...
 if REDIS_SENTINELS and REDIS_CLUSTER_NODES:
     raise ImproperlyConfigured("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both")
+# A hit is acknowledged only once this many replicas have it (Redis WAIT, written in the same
+# round trip as the hit): a failover then loses no acknowledged hit, at the price of the
+# replication latency on every hit. 0 (the default) answers as soon as the primary has it.
+try:
+    REDIS_WAIT_REPLICAS = int(os.environ.get("REDIS_WAIT_REPLICAS", "").strip() or 0)
+except ValueError:
+    raise ImproperlyConfigured("REDIS_WAIT_REPLICAS must be a whole number") from None
+# How long a hit waits for those replicas; then it is answered anyway (it is counted on the
+# primary) and visitorsite_replication_lagged grows. Below REDIS_TIMEOUT, or the wait itself
+# would turn into a 503 for a hit that was counted.
+REDIS_WAIT_TIMEOUT = _env_float("REDIS_WAIT_TIMEOUT", 0.1)
+if REDIS_WAIT_REPLICAS < 0:
+    raise ImproperlyConfigured("REDIS_WAIT_REPLICAS must be 0 or more")
+if REDIS_WAIT_REPLICAS and REDIS_CLUSTER_NODES:
+    raise ImproperlyConfigured("REDIS_WAIT_REPLICAS is for one primary or Sentinel, not Cluster")
+if REDIS_WAIT_REPLICAS and not 0 < REDIS_WAIT_TIMEOUT < REDIS_TIMEOUT:
+    raise ImproperlyConfigured("REDIS_WAIT_TIMEOUT must be above 0 and below REDIS_TIMEOUT")
 
 
 def _host_port(value: str, name: str) -> tuple[str, int]:
