@@ -57,6 +57,9 @@ class RequestLogMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.log = settings.REQUEST_LOG
+        # (route, method, status) -> its two samples. labels() validates and locks on every
+        # call; the set of keys is small and fixed (URL names, _METHODS, HTTP statuses).
+        self.samples: dict[tuple[str, str, int], tuple] = {}
 
     def __call__(self, request):
         started = time.perf_counter()
@@ -66,8 +69,14 @@ class RequestLogMiddleware:
         route = match.url_name if match is not None else "unmatched"
         method = request.method if request.method in _METHODS else "other"
         status = response.status_code
-        metrics.REQUESTS.labels(route, method, str(status)).inc()
-        metrics.LATENCY.labels(route).observe(elapsed)
+        samples = self.samples.get((route, method, status))
+        if samples is None:
+            samples = self.samples[route, method, status] = (
+                metrics.REQUESTS.labels(route, method, str(status)),
+                metrics.LATENCY.labels(route),
+            )
+        samples[0].inc()
+        samples[1].observe(elapsed)
         if self.log:
             duration_ms = round(elapsed * 1000, 2)
             request_logger.info(
