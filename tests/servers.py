@@ -296,16 +296,23 @@ class SentinelTopology:
             )
         for port in self.sentinel_ports:
             wait_until(
-                lambda port=port: (
-                    self._sentinel(port).sentinel_master(self.master)["num-other-sentinels"] == 2
-                ),
+                lambda port=port: self._sees_the_others(port),
                 timeout=20,
                 what=f"sentinel {port} to see the others",
             )
         return self
 
     def _sentinel(self, port: int) -> redis.Redis:
-        return redis.Redis(port=port, socket_timeout=2, retry=Retry(NoBackoff(), 0))
+        return redis.Redis(
+            host="127.0.0.1", port=port, socket_timeout=2, retry=Retry(NoBackoff(), 0)
+        )
+
+    def _sees_the_others(self, port: int) -> bool:
+        try:
+            master = self._sentinel(port).sentinel_master(self.master)
+        except redis.ConnectionError:  # a loaded machine: not listening yet
+            return False
+        return master["num-other-sentinels"] == len(self.sentinel_ports) - 1
 
     def master_port(self) -> int:
         _host, port = self._sentinel(self.sentinel_ports[0]).sentinel_get_master_addr_by_name(
