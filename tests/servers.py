@@ -268,6 +268,13 @@ class SentinelTopology:
         self.sentinels: list[subprocess.Popen] = []
 
     def start(self) -> SentinelTopology:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # whatever did start: a failed start-up leaves no stray server
+            raise
+
+    def _start(self) -> SentinelTopology:
         self.primary.start()
         self.replica.args = ("--replicaof", "127.0.0.1", str(self.primary.port))
         self.replica.start()
@@ -353,6 +360,13 @@ class ClusterTopology:
         return [f"127.0.0.1:{node.port}" for node in self.nodes]
 
     def start(self) -> ClusterTopology:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # whatever did start: a failed start-up leaves no stray server
+            raise
+
+    def _start(self) -> ClusterTopology:
         for node in self.nodes:
             node.start()
         subprocess.run(
