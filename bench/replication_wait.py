@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.servers import RedisServer, wait_until  # noqa: E402
+from tests.servers import ReplicatedPair  # noqa: E402
 
 
 def main() -> None:
@@ -24,18 +24,11 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="visitorsite-wait-"))
-    primary = RedisServer(workdir / "primary").start()
-    replica = RedisServer(workdir / "replica", args=("--replicaof", "127.0.0.1", str(primary.port)))
-    replica.start()
+    pair = ReplicatedPair(workdir).start()
     try:
-        wait_until(
-            lambda: primary.client().info("replication")["connected_slaves"] == 1,
-            timeout=15,
-            what="the replica to attach",
-        )
         os.environ.update(
             DJANGO_SETTINGS_MODULE="visitorsite.settings",
-            REDIS_URL=primary.url,
+            REDIS_URL=pair.primary.url,
             DATA_DIR=str(workdir / "data"),
             SECRET_KEY="bench-only-not-secret",
             LOG_LEVEL="WARNING",
@@ -64,8 +57,7 @@ def main() -> None:
                 p99 = latencies[int(len(latencies) * 0.99)]
                 print(f"  REDIS_WAIT_REPLICAS={replicas}: median {median:.0f} us, p99 {p99:.0f} us")
     finally:
-        replica.stop()
-        primary.stop()
+        pair.stop()
 
 
 if __name__ == "__main__":

@@ -256,25 +256,32 @@ def redis_cli() -> str:
     return str(Path(find_redis_server()).with_name("redis-cli"))
 
 
-class SentinelTopology:
-    """A primary, a replica and three sentinels on free loopback ports (failover in ~1 s)."""
+class _Topology:
+    """Servers started together: a start-up that fails stops whatever did start."""
 
-    def __init__(self, directory: Path, master: str = "mymaster"):
-        self.directory = directory
-        self.master = master
-        self.primary = RedisServer(directory / "primary")
-        self.replica = RedisServer(directory / "replica", args=("--replicaof", "127.0.0.1", ""))
-        self.sentinel_ports = [free_port() for _ in range(3)]
-        self.sentinels: list[subprocess.Popen] = []
-
-    def start(self) -> SentinelTopology:
+    def start(self):
         try:
             return self._start()
         except BaseException:
-            self.stop()  # whatever did start: a failed start-up leaves no stray server
+            self.stop()  # a failed start-up leaves no stray server
             raise
 
-    def _start(self) -> SentinelTopology:
+    def _start(self):
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+
+class ReplicatedPair(_Topology):
+    """A primary and one replica attached to it, on free loopback ports."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.primary = RedisServer(directory / "primary")
+        self.replica = RedisServer(directory / "replica")
+
+    def _start(self) -> ReplicatedPair:
         self.primary.start()
         self.replica.args = ("--replicaof", "127.0.0.1", str(self.primary.port))
         self.replica.start()
@@ -283,6 +290,24 @@ class SentinelTopology:
             timeout=15,
             what="the replica to attach",
         )
+        return self
+
+    def stop(self) -> None:
+        self.replica.stop()
+        self.primary.stop()
+
+
+class SentinelTopology(ReplicatedPair):
+    """A primary, a replica and three sentinels on free loopback ports (failover in ~1 s)."""
+
+    def __init__(self, directory: Path, master: str = "mymaster"):
+        super().__init__(directory)
+        self.master = master
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        self.sentinels: list[subprocess.Popen] = []
+
+    def _start(self) -> SentinelTopology:
+        super()._start()
         for port in self.sentinel_ports:
             folder = self.directory / f"sentinel-{port}"
             folder.mkdir(parents=True)
@@ -331,11 +356,10 @@ class SentinelTopology:
         for process in self.sentinels:
             process.kill()
             process.wait()
-        self.replica.stop()
-        self.primary.stop()
+        super().stop()
 
 
-class ClusterTopology:
+class ClusterTopology(_Topology):
     """Three primaries joined into a Redis Cluster with redis-cli, on free loopback ports."""
 
     def __init__(self, directory: Path, size: int = 3):
@@ -358,13 +382,6 @@ class ClusterTopology:
     @property
     def addresses(self) -> list[str]:
         return [f"127.0.0.1:{node.port}" for node in self.nodes]
-
-    def start(self) -> ClusterTopology:
-        try:
-            return self._start()
-        except BaseException:
-            self.stop()  # whatever did start: a failed start-up leaves no stray server
-            raise
 
     def _start(self) -> ClusterTopology:
         for node in self.nodes:

@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 
 from counter import store
 from counter.names import Counter
-from tests.servers import REPO, RedisServer, base_env, wait_until
+from tests.servers import REPO, RedisServer, ReplicatedPair, base_env, wait_until
 
 pytestmark = pytest.mark.real_redis
 PAGE = Counter("ha", "wait")
@@ -24,23 +24,14 @@ SITE = Counter("ha", "site")
 
 @pytest.fixture
 def replicated(tmp_path, point_store_at, settings):
-    primary = RedisServer(tmp_path / "primary").start()
-    replica = RedisServer(
-        tmp_path / "replica", args=("--replicaof", "127.0.0.1", str(primary.port))
-    ).start()
+    pair = ReplicatedPair(tmp_path).start()
     try:
-        wait_until(
-            lambda: primary.client().info("replication")["connected_slaves"] == 1,
-            timeout=15,
-            what="the replica to attach",
-        )
-        point_store_at(primary.url)
+        point_store_at(pair.primary.url)
         settings.REDIS_WAIT_REPLICAS = 1
         settings.REDIS_WAIT_TIMEOUT = 0.2
-        yield primary, replica
+        yield pair.primary, pair.replica
     finally:
-        replica.stop()
-        primary.stop()
+        pair.stop()
 
 
 def _lagged() -> float:
