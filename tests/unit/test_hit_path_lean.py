@@ -4,31 +4,57 @@ import os
 import subprocess
 import sys
 
+from django.conf import settings
+
 from tests.servers import REPO
 
 _PROBE = """
 import django
 from django.core import signals
+from django.core.cache import close_caches
 from django.db import close_old_connections, reset_queries
 django.setup()
 def receivers(signal):
     return {ref() for _, ref, *_ in signal.receivers}
 print(reset_queries in receivers(signals.request_started),
       close_old_connections in receivers(signals.request_started),
-      close_old_connections in receivers(signals.request_finished))
+      close_old_connections in receivers(signals.request_finished),
+      close_caches in receivers(signals.request_finished))
 """
 
 
-def test_no_database_housekeeping_runs_per_request_without_a_database():
+def test_no_database_or_cache_housekeeping_runs_per_request():
     # A fresh process: Django's test client reconnects these receivers after each request.
-    from counter.apps import has_database
+    from counter.apps import caches_close_nothing, has_database
 
     assert not has_database()
+    assert caches_close_nothing()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "visitorsite.settings"}
     result = subprocess.run(
         [sys.executable, "-c", _PROBE], cwd=REPO, env=env, capture_output=True, text=True
     )
-    assert result.stdout.split() == ["False", "False", "False"], result.stderr
+    assert result.stdout.split() == ["False", "False", "False", "False"], result.stderr
+
+
+def _with_options(options: dict) -> dict:
+    return {"default": {**settings.CACHES["default"], "OPTIONS": options}}
+
+
+def test_caches_are_closed_per_request_when_closing_does_something(settings):
+    from counter.apps import caches_close_nothing
+
+    settings.CACHES = _with_options({"CLOSE_CONNECTION": True})
+    assert not caches_close_nothing()
+    settings.CACHES = _with_options({})
+    settings.DJANGO_REDIS_CLOSE_CONNECTION = True
+    assert not caches_close_nothing()
+    settings.DJANGO_REDIS_CLOSE_CONNECTION = False
+    assert caches_close_nothing()
+    settings.CACHES = {
+        **settings.CACHES,
+        "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    assert not caches_close_nothing()
 
 
 def test_count_is_answered_without_clickjacking_or_slash_middleware(client):

@@ -1,5 +1,6 @@
 """Visitor identity without cookies or stored IPs; bots; proxies; salt rotation."""
 
+import ipaddress
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -156,3 +157,30 @@ def test_forwarded_ipv6_spellings_are_one_client(settings):
         for spelling in spellings
     }
     assert seen == {"2001:db8::1"}
+
+
+def test_forwarded_hops_are_read_like_ipaddress_reads_them(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8", "192.0.2.128/25", "fd00::/8"]
+    networks = [ipaddress.ip_network(proxy) for proxy in settings.TRUSTED_PROXIES]
+
+    def expected(hop: str) -> str:
+        try:
+            ip = ipaddress.ip_address(hop.strip())
+        except ValueError:
+            return "10.0.0.1"  # not an address: the proxy itself
+        return "10.0.0.1" if any(ip in net for net in networks) else str(ip)
+
+    hops = ["192.0.2.127", "192.0.2.128", "192.0.2.255", "10.255.255.255", "11.0.0.0",
+            "01.2.3.4", "1.2.3", "256.1.1.1", "0x1.2.3.4", "::ffff:1.2.3.4", "fd12::1",
+            "FE80::1", "2001:db8::", "", " 8.8.8.8 "]  # fmt: skip
+    for hop in hops:
+        got = visitors.client_ip(_request(ip="10.0.0.1", HTTP_X_FORWARDED_FOR=f"{hop}, 10.1.1.1"))
+        assert got == expected(hop), hop
+
+
+def test_an_ipv6_proxy_is_trusted_and_a_settings_change_is_seen(settings):
+    settings.TRUSTED_PROXIES = ["fd00::/8"]
+    request = _request(ip="fd00::2", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert visitors.client_ip(request) == "203.0.113.9"
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    assert visitors.client_ip(request) == "fd00::2"
