@@ -28,6 +28,7 @@ Redis failures (unreachable, timed out, loading, read-only replica) become one e
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 import time
@@ -221,40 +222,79 @@ def _unavailable_as_store_error() -> Iterator[None]:
 
 
 class _Backend(threading.local):
-    """The counting cache's Redis client and key prefix, looked up once per thread.
+    """The counting cache's Redis client, key prefix and connection, set up once per thread.
 
     ``caches["default"]`` goes through asgiref's context-aware Local on every access, and
     ``make_key`` through django-redis' key function: measurable on a hit path that is one
-    Redis round trip. A settings change (tests) bumps the generation and forces a new look-up.
+    Redis round trip. A settings change (tests) or a fork bumps the generation and forces a
+    new set-up.
+
+    Scripts (every hit) run on the thread's own connection, built like the pool's: taking one
+    from redis-py's pool and giving it back costs a lock, a pid check and connection metrics
+    each time, twice the instructions of the command itself (docs/BENCHMARKS.md). A thread
+    runs one request at a time, so the connection is never shared; it closes with its thread.
     """
 
     generation = -1
     client: redis.Redis
     prefix: str
     wait: tuple[int, int] | None  # WAIT's (replicas, timeout ms) after a hit, or None
+    connection: redis.connection.AbstractConnection | None  # None: Cluster, use the client
 
 
 _backend = _Backend()
 _generation = 0
 
 
+def _new_generation() -> None:
+    global _generation
+    _generation += 1
+
+
+# A forked child must not write on its parent's sockets.
+os.register_at_fork(after_in_child=_new_generation)
+
+
 @receiver(setting_changed)
 def _settings_changed(*, setting: str, **kwargs) -> None:
-    global _generation
     if setting in {"CACHES", "COUNTER_RETENTION_DAYS", "REDIS_WAIT_REPLICAS", "REDIS_WAIT_TIMEOUT"}:
-        _generation += 1
+        _new_generation()
         _counter_keys.cache_clear()
 
 
 def _current() -> _Backend:
     if _backend.generation != _generation:
         cache = caches["default"]
-        _backend.client = cache.client.get_client(write=True)
+        client = cache.client.get_client(write=True)
+        _backend.client = client
         _backend.prefix = cache.make_key("")
         replicas = settings.REDIS_WAIT_REPLICAS
         _backend.wait = (replicas, int(settings.REDIS_WAIT_TIMEOUT * 1000)) if replicas else None
+        _backend.connection = _own_connection(client)
         _backend.generation = _generation
     return _backend
+
+
+def _own_connection(client: redis.Redis) -> redis.connection.AbstractConnection | None:
+    """A connection like the pool's (same server, Sentinel look-up, timeouts, TLS), not
+    connected yet; None for a Cluster or single-connection client."""
+    pool = getattr(client, "connection_pool", None)
+    if pool is None or client.connection is not None or pool.cache is not None:
+        return None
+    return pool.connection_class(**pool.connection_kwargs)
+
+
+def _ready(connection: redis.connection.AbstractConnection) -> None:
+    """The pool's own check before lending a connection: bytes or EOF waiting on an idle one
+    mean Redis closed it (a restart, a timeout, CLIENT KILL): connect afresh, not fail."""
+    try:
+        if connection.can_read():
+            raise redis.ConnectionError("Connection has data")
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        connection.disconnect()
+        connection.connect()
+        if connection.can_read():
+            raise redis.ConnectionError("Connection not ready") from None
 
 
 def _client() -> redis.Redis:
@@ -272,23 +312,23 @@ _UPDATE_SCRIPT = Script(None, _UPDATE.encode())
 _RATE_SCRIPT = Script(None, _RATE.encode())
 
 
-def _send(client: redis.Redis, *command, wait: tuple[int, int] | None = None):
-    """One command on a pooled connection, without redis-py 8's per-command wrapping.
+def _send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
+    """One command on the thread's connection, without redis-py 8's per-command wrapping.
 
     ``Redis.execute_command`` adds a retry closure, timing and observability recording around
-    every command: a fifth of a hit's CPU (docs/BENCHMARKS.md). The pool's checkout still
-    runs its health check, so a connection Redis closed (a restart) is replaced before the
-    command is sent; a connection that fails mid-command is dropped, never reused.
+    every command, and the pool a checkout and a return: together twice the client CPU of the
+    command itself (docs/BENCHMARKS.md). A connection Redis closed (a restart) is replaced
+    before the command is sent; one that fails mid-command is dropped, never reused.
 
     With ``wait`` (REDIS_WAIT_REPLICAS), ``WAIT replicas timeout`` is written right behind the
     command, in the same round trip, and the answer comes once the replicas have the write.
     Cluster clients never get one (settings.py refuses the combination).
     """
-    pool = getattr(client, "connection_pool", None)
-    if pool is None or client.connection is not None:  # cluster or single-connection clients
-        return client.execute_command(*command)
-    connection = pool.get_connection()
+    connection = backend.connection
+    if connection is None:  # Cluster or single-connection clients
+        return backend.client.execute_command(*command)
     try:
+        _ready(connection)
         if wait is None:
             connection.send_command(*command)
             return connection.read_response()
@@ -304,24 +344,16 @@ def _send(client: redis.Redis, *command, wait: tuple[int, int] | None = None):
     except (redis.ConnectionError, redis.TimeoutError, OSError):
         connection.disconnect()
         raise
-    finally:
-        pool.release(connection)
 
 
-def _run(
-    script: Script,
-    client: redis.Redis,
-    keys: tuple,
-    args: tuple,
-    *,
-    wait: tuple[int, int] | None = None,
-):
+def _run(script: Script, keys: tuple, args: tuple, *, wait: tuple[int, int] | None = None):
     """EVALSHA the script; when Redis answers NOSCRIPT (new or restarted), load it, retry."""
+    backend = _current()
     try:
-        return _send(client, "EVALSHA", script.sha, len(keys), *keys, *args, wait=wait)
+        return _send(backend, "EVALSHA", script.sha, len(keys), *keys, *args, wait=wait)
     except redis.exceptions.NoScriptError:
-        script.sha = client.script_load(script.script)
-        return _send(client, "EVALSHA", script.sha, len(keys), *keys, *args, wait=wait)
+        script.sha = backend.client.script_load(script.script)
+        return _send(backend, "EVALSHA", script.sha, len(keys), *keys, *args, wait=wait)
 
 
 def _cache_key(name: str) -> str:
@@ -371,7 +403,7 @@ def hit(counter: Counter, *, visitor_id: str, now: datetime | None = None) -> Hi
     with _unavailable_as_store_error():
         backend = _current()
         keys, args = _hit_command(backend.prefix, counter, visitor_id, now)
-        reply = _run(_HIT_SCRIPT, backend.client, keys, args, wait=backend.wait)
+        reply = _run(_HIT_SCRIPT, keys, args, wait=backend.wait)
     metrics.HITS.inc()
     return _as_hit(reply)
 
@@ -409,7 +441,7 @@ def hit_page(
 def bot_hit(counter: Counter) -> Hit:
     """Record a filtered bot hit; return the unchanged total. One round trip."""
     with _unavailable_as_store_error():
-        total = _run(_BOT_SCRIPT, _client(), (_key(counter, "b"), _key(counter, "n")), ())
+        total = _run(_BOT_SCRIPT, (_key(counter, "b"), _key(counter, "n")), ())
     metrics.BOT_HITS.inc()
     return Hit(total=int(total), new_visitor_today=False, counted=False)
 
@@ -431,7 +463,7 @@ def stats(counter: Counter, *, days: int, now: datetime | None = None) -> Stats:
     keys = [_key(counter, field) for field in ("n", "b", "uv", "d", "du")]
     keys += [_key(counter, f"u:{field}") for field in fields]
     with _unavailable_as_store_error():
-        reply = _run(_STATS_SCRIPT, _client(), tuple(keys), tuple(fields))
+        reply = _run(_STATS_SCRIPT, tuple(keys), tuple(fields))
     total_, bots, visitor_days, hits, uniques, range_uniques = reply
     return Stats(
         total=int(total_ or 0),
@@ -474,9 +506,7 @@ def create(counter: Counter, *, value: int, meta: dict[str, str | int]) -> bool:
     pairs = [str(item) for pair in meta.items() for item in pair]
     with _unavailable_as_store_error():
         client = _client()
-        created = _run(
-            _CREATE_SCRIPT, client, (_key(counter, "n"), _key(counter, "m")), (value, *pairs)
-        )
+        created = _run(_CREATE_SCRIPT, (_key(counter, "n"), _key(counter, "m")), (value, *pairs))
         if created:
             client.incr(_stat("keys_created"))
     return bool(created)
@@ -487,7 +517,7 @@ def set_total(counter: Counter, value: int, *, require_reset_enabled: bool) -> t
     keys = (_key(counter, "n"), _key(counter, "m"))
     with _unavailable_as_store_error():
         client = _client()
-        status, old = _run(_SET_SCRIPT, client, keys, (value, int(require_reset_enabled)))
+        status, old = _run(_SET_SCRIPT, keys, (value, int(require_reset_enabled)))
         if status == 1:
             client.incr(_stat("keys_updated"))
     return int(status), int(old)
@@ -501,9 +531,7 @@ def update(counter: Counter, amount: int, *, bounds: tuple[int, int] | None) -> 
     lower, upper = bounds or (0, 0)
     with _unavailable_as_store_error():
         client = _client()
-        status, value = _run(
-            _UPDATE_SCRIPT, client, keys, (amount, int(bounds is not None), lower, upper)
-        )
+        status, value = _run(_UPDATE_SCRIPT, keys, (amount, int(bounds is not None), lower, upper))
         if status == 1:
             client.incr(_stat("keys_updated"))
     return int(status), int(value)
@@ -530,7 +558,7 @@ def service_stats() -> dict[str, int]:
 def rate_limit(bucket: str, *, window: int) -> tuple[int, int]:
     """Count one request in ``bucket``'s fixed window; return (count so far, seconds left)."""
     with _unavailable_as_store_error():
-        count, ttl = _run(_RATE_SCRIPT, _client(), (_cache_key(f"rl:{bucket}"),), (window,))
+        count, ttl = _run(_RATE_SCRIPT, (_cache_key(f"rl:{bucket}"),), (window,))
     return int(count), max(int(ttl), 0)
 
 
@@ -654,7 +682,7 @@ def import_counter(counter: Counter, data: dict, *, replace: bool) -> None:
         pipe.execute()
         for day in data["hll"]:  # the merged HLLs' counts are the days' uniques
             keys = (_key(counter, "du"), _key(counter, "uv"), _key(counter, f"u:{day}"))
-            _run(_REFRESH_DAY_SCRIPT, client, keys, (day,))
+            _run(_REFRESH_DAY_SCRIPT, keys, (day,))
 
 
 def reset(counter: Counter, *, value: int = 0) -> int:
@@ -667,9 +695,7 @@ def reset(counter: Counter, *, value: int = 0) -> int:
 def period_salt(period: str, *, ttl: int) -> bytes:
     """The shared random salt of a visitor-hash period, created by whoever asks first."""
     with _unavailable_as_store_error():
-        salt = _run(
-            _SALT_SCRIPT, _client(), (_cache_key(f"salt:{period}"),), (secrets.token_hex(32), ttl)
-        )
+        salt = _run(_SALT_SCRIPT, (_cache_key(f"salt:{period}"),), (secrets.token_hex(32), ttl))
     return bytes.fromhex(salt.decode() if isinstance(salt, bytes) else salt)
 
 

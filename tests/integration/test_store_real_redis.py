@@ -31,3 +31,53 @@ def test_reset_returns_the_old_total(real_store):
         store.hit(SEED_COUNTER, visitor_id="v")
     assert store.reset(SEED_COUNTER, value=100) == 5
     assert store.hit(SEED_COUNTER, visitor_id="v").total == 101
+
+
+def _clients(server) -> list[dict]:
+    return [c for c in server.client().client_list() if c["cmd"] != "client|list"]
+
+
+def test_a_connection_redis_closed_is_replaced_before_the_hit(real_store):
+    assert store.hit(SEED_COUNTER, visitor_id="v").total == 1
+    killed = real_store.client().client_kill_filter(_type="normal", skipme=True)
+    assert killed >= 1  # the thread's own connection among them
+    assert store.hit(SEED_COUNTER, visitor_id="v").total == 2  # no 503 for this one
+
+
+def test_each_thread_has_one_connection_closed_with_the_thread(real_store):
+    import gc
+    import threading
+    import time
+
+    def hits():
+        for _ in range(5):
+            store.hit(SEED_COUNTER, visitor_id="v")
+
+    store.hit(SEED_COUNTER, visitor_id="v")
+    before = len(_clients(real_store))
+    for _ in range(10):  # as runserver does: a thread per request
+        thread = threading.Thread(target=hits)
+        thread.start()
+        thread.join()
+    gc.collect()
+    assert store.total(SEED_COUNTER) == 51
+    deadline = time.monotonic() + 5
+    while len(_clients(real_store)) > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(_clients(real_store)) == before  # each thread's connection went with it
+
+
+def test_a_forked_child_counts_on_its_own_connection(real_store):
+    import os
+
+    store.hit(SEED_COUNTER, visitor_id="v")
+    pid = os.fork()
+    if pid == 0:  # the child: its own connection, and it leaves the parent's alone on exit
+        try:
+            code = 0 if store.hit(SEED_COUNTER, visitor_id="v").total == 2 else 1
+        except BaseException:
+            code = 2
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.hit(SEED_COUNTER, visitor_id="v").total == 3  # the parent's socket still works
