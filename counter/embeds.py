@@ -44,15 +44,16 @@ def _counter(path: str) -> Counter:
     return counter_from_path(path)
 
 
-def _visit(request: HttpRequest, counter: Counter) -> store.Hit | None:
-    """Count the request when it is a human visit; None when it only reads."""
+def _visit(request: HttpRequest, counter: Counter, *, uniques: bool = False) -> store.Hit | None:
+    """Count the request when it is a human visit; None when it only reads. ``uniques``: the
+    hit's answer must carry the unique visitor-days."""
     if not visitors.should_count(request):
         return None
     visitor = visitors.identify(request, namespace=counter.namespace)
     if visitor.is_bot:
         store.bot_hit(counter)
         return None
-    return store.hit(counter, visitor_id=visitor.id)
+    return store.hit(counter, visitor_id=visitor.id, uniques=uniques)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,8 @@ def badge(request: HttpRequest, path: str) -> HttpResponse:
         options = badge_options(request)
     except (InvalidName, badges.BadgeOptionError) as exc:
         return text(f"Bad request: {exc}\n", status=400)
-    hit = _visit(request, counter) if options.counting else None
+    counted = options.counting
+    hit = _visit(request, counter, uniques=options.value == "uniques") if counted else None
     svg = badges.render_svg(
         label=options.label,
         message=_message(options, counter, hit),

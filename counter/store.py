@@ -6,8 +6,8 @@ A counter's keys are ``<prefix>:<version>:c:{<namespace>/<key>}:<field>``; they 
 
     n        total hits (string)            never expires
     d        daily hits, field yyyymmdd     trimmed past COUNTER_RETENTION_DAYS
-    du       daily uniques, field yyyymmdd  trimmed likewise
-    uv       all-time unique visitor-days   never expires
+    du       daily uniques, field yyyymmdd  settled days only; trimmed likewise
+    uv       visitor-days of settled days   never expires
     u:<day>  that day's HyperLogLog         expires after COUNTER_RETENTION_DAYS
     b        bot hits filtered              never expires
     pages    (site counters) page key -> hits, a sorted set fed by the page script
@@ -16,10 +16,11 @@ A counter's keys are ``<prefix>:<version>:c:{<namespace>/<key>}:<field>``; they 
 
 A hit is one EVALSHA (redis-py's registered script: EVALSHA, re-sent as EVAL on NOSCRIPT).
 
-Daily uniques are the day's PFCOUNT, stored when PFADD changes the HyperLogLog, and ``uv`` grows
-by the same difference. Counting "PFADD returned 1" instead would undercount badly: once a
-day's HLL fills, most new visitors change no register (measured: -18 % at 10k visitors a day,
--68 % at 100k).
+Daily uniques are the day's PFCOUNT. Counting "PFADD returned 1" instead would undercount
+badly: once a day's HLL fills, most new visitors change no register (measured: -18 % at 10k
+visitors a day, -68 % at 100k). A day is counted into ``du`` (and added to ``uv``) once, by the
+first hit of a later day ("settled"); until then readers PFCOUNT its HLL, so a hit runs no
+PFCOUNT (docs/DESIGN-CHANGES.md).
 
 Redis failures (unreachable, timed out, loading, read-only replica) become one exception,
 ``StoreUnavailable``, which the web layer answers with a fast 503.
@@ -60,44 +61,88 @@ _UNAVAILABLE = (
     redis.exceptions.TryAgainError,  # a slot moving between nodes
 )
 
-_HIT = """
+# A day's uniques are its HyperLogLog's PFCOUNT. Counting it on every hit that changes the HLL
+# (nearly every new visitor while a day fills) doubled the hit script's Redis CPU, so a day is
+# counted once, when the next day starts: "settled" into du (and its uniques added to uv).
+# Until then readers count its HLL. A day already settled (a host whose clock lags, an import)
+# is kept current by every hit that changes its HLL, as before. Shared by the scripts below.
+_UNIQUES_LUA = """
+local function recount(du, uv, hll, day)
+  local uniques = redis.call('PFCOUNT', hll)
+  local before = tonumber(redis.call('HGET', du, day) or '0')
+  if uniques ~= before then
+    redis.call('HSET', du, day, uniques)
+    redis.call('INCRBY', uv, uniques - before)
+  end
+end
+local function unsettled(d, du, hll_prefix)
+  local days = redis.call('HKEYS', d)
+  if #days == 0 then return 0 end
+  local settled = redis.call('HMGET', du, unpack(days))
+  local uniques = 0
+  for i, day in ipairs(days) do
+    if not settled[i] then uniques = uniques + redis.call('PFCOUNT', hll_prefix .. day) end
+  end
+  return uniques
+end
+"""
+
+_HIT = (
+    _UNIQUES_LUA
+    + """
 -- KEYS: total, daily hits, daily uniques, unique visitor-days, today's HLL, metadata
 -- ARGV: today (yyyymmdd), visitor id, oldest day kept (yyyymmdd), HLL lifetime (seconds),
---       now (ms since the epoch)
+--       now (ms since the epoch), HLL key prefix (+ yyyymmdd: same hash tag, same slot),
+--       1 to answer the unique visitor-days too
 local total = redis.call('INCR', KEYS[1])
 if total == 1 then redis.call('HSETNX', KEYS[6], 'created', ARGV[5]) end
 local day_hits = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 local new_today = redis.call('PFADD', KEYS[5], ARGV[2])
-if new_today == 1 then
-  local uniques = redis.call('PFCOUNT', KEYS[5])
-  local before = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
-  if uniques ~= before then
-    redis.call('HSET', KEYS[3], ARGV[1], uniques)
-    redis.call('INCRBY', KEYS[4], uniques - before)
-  end
+if new_today == 1 and redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then
+  recount(KEYS[3], KEYS[4], KEYS[5], ARGV[1])
 end
 if day_hits == 1 then
-  -- First hit of a day: let the day's HLL expire with the retention, drop days past it.
+  -- First hit of a day: let the day's HLL expire with the retention, settle the days before,
+  -- drop days past the retention.
   redis.call('EXPIRE', KEYS[5], ARGV[4])
-  for i = 2, 3 do
-    for _, day in ipairs(redis.call('HKEYS', KEYS[i])) do
-      if day < ARGV[3] then redis.call('HDEL', KEYS[i], day) end
+  for _, day in ipairs(redis.call('HKEYS', KEYS[2])) do
+    if day < ARGV[3] then
+      redis.call('HDEL', KEYS[2], day)
+    elseif day < ARGV[1] and redis.call('HEXISTS', KEYS[3], day) == 0 then
+      recount(KEYS[3], KEYS[4], ARGV[6] .. day, day)
     end
   end
+  for _, day in ipairs(redis.call('HKEYS', KEYS[3])) do
+    if day < ARGV[3] then redis.call('HDEL', KEYS[3], day) end
+  end
 end
-return {total, new_today, day_hits, tonumber(redis.call('GET', KEYS[4]) or '0')}
+local visitor_days = 0
+if ARGV[7] == '1' then
+  visitor_days = tonumber(redis.call('GET', KEYS[4]) or '0') + unsettled(KEYS[2], KEYS[3], ARGV[6])
+end
+return {total, new_today, day_hits, visitor_days}
 """
+)
 
-_STATS = """
+_STATS = (
+    _UNIQUES_LUA
+    + """
 -- KEYS: total, bots, visitor-days, daily hits, daily uniques, then the days' HLLs.
--- ARGV: the days (yyyymmdd). One slot, one round trip, on one Redis or a Cluster.
-local hits = redis.call('HMGET', KEYS[4], unpack(ARGV))
-local uniques = redis.call('HMGET', KEYS[5], unpack(ARGV))
+-- ARGV: HLL key prefix, then the days (yyyymmdd). One slot, one round trip, on a Cluster too.
+local days = {unpack(ARGV, 2)}
+local hits = redis.call('HMGET', KEYS[4], unpack(days))
+local uniques = redis.call('HMGET', KEYS[5], unpack(days))
 local hlls = {}
 for i = 6, #KEYS do hlls[#hlls + 1] = KEYS[i] end
-return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]),
+for i = 1, #days do
+  if not uniques[i] then uniques[i] = redis.call('PFCOUNT', KEYS[5 + i]) end
+end
+local visitor_days = tonumber(redis.call('GET', KEYS[3]) or '0')
+  + unsettled(KEYS[4], KEYS[5], ARGV[1])
+return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), visitor_days,
         hits, uniques, redis.call('PFCOUNT', unpack(hlls))}
 """
+)
 
 _BOT = """
 -- KEYS: bot total, total. A bot is shown the total but does not change it.
@@ -382,14 +427,14 @@ def _days(today: date, retention: int) -> tuple[str, str]:
 
 
 def _hit_command(
-    prefix: str, counter: Counter, visitor_id: str, now: datetime | None
+    prefix: str, counter: Counter, visitor_id: str, now: datetime | None, uniques: bool = False
 ) -> tuple[tuple, tuple]:
     """The hit script's keys and arguments."""
     retention = settings.COUNTER_RETENTION_DAYS
     today, oldest = _days((now or clock.now()).date(), retention)
     n, d, du, uv, m, hll = _counter_keys(prefix, counter)
     keys = (n, d, du, uv, hll + today, m)
-    args = (today, visitor_id, oldest, retention * 86400, int(time.time() * 1000))
+    args = (today, visitor_id, oldest, retention * 86400, int(time.time() * 1000), hll, +uniques)
     return keys, args
 
 
@@ -398,11 +443,14 @@ def _as_hit(reply) -> Hit:
     return Hit(int(total), bool(new), int(today), int(visitor_days))
 
 
-def hit(counter: Counter, *, visitor_id: str, now: datetime | None = None) -> Hit:
-    """Count one human hit: total, today's bucket, today's uniques. One round trip."""
+def hit(
+    counter: Counter, *, visitor_id: str, now: datetime | None = None, uniques: bool = False
+) -> Hit:
+    """Count one human hit: total, today's bucket, today's HyperLogLog. One round trip.
+    With ``uniques`` the answer carries the unique visitor-days (a badge shows them)."""
     with _unavailable_as_store_error():
         backend = _current()
-        keys, args = _hit_command(backend.prefix, counter, visitor_id, now)
+        keys, args = _hit_command(backend.prefix, counter, visitor_id, now, uniques)
         reply = _run(_HIT_SCRIPT, keys, args, wait=backend.wait)
     metrics.HITS.inc()
     return _as_hit(reply)
@@ -463,7 +511,7 @@ def stats(counter: Counter, *, days: int, now: datetime | None = None) -> Stats:
     keys = [_key(counter, field) for field in ("n", "b", "uv", "d", "du")]
     keys += [_key(counter, f"u:{field}") for field in fields]
     with _unavailable_as_store_error():
-        reply = _run(_STATS_SCRIPT, tuple(keys), tuple(fields))
+        reply = _run(_STATS_SCRIPT, tuple(keys), (_key(counter, "u:"), *fields))
     total_, bots, visitor_days, hits, uniques, range_uniques = reply
     return Stats(
         total=int(total_ or 0),
@@ -621,18 +669,23 @@ def export_counter(counter: Counter) -> dict:
         pipe.zrange(_key(counter, "pages"), 0, -1, withscores=True)
         total, bots, visitor_days, daily, daily_uniques, meta, pages = pipe.execute()
         days = sorted({k.decode() for k in daily} | {k.decode() for k in daily_uniques})
+        uniques = {k.decode(): int(v) for k, v in daily_uniques.items()}
+        unsettled = [day for day in days if day not in uniques]  # counted at read time
         pipe = client.pipeline(transaction=False)
         for day in days:
             pipe.get(_key(counter, f"u:{day}"))
             pipe.ttl(_key(counter, f"u:{day}"))
+        for day in unsettled:
+            pipe.pfcount(_key(counter, f"u:{day}"))
         raw = pipe.execute()
     hlls = {day: (raw[2 * i], raw[2 * i + 1]) for i, day in enumerate(days)}
+    uniques.update(zip(unsettled, raw[2 * len(days) :], strict=True))
     return {
         "total": None if total is None else int(total),
         "bots": int(bots or 0),
-        "unique_visitor_days": int(visitor_days or 0),
+        "unique_visitor_days": int(visitor_days or 0) + sum(uniques[day] for day in unsettled),
         "daily": {k.decode(): int(v) for k, v in sorted(daily.items())},
-        "daily_uniques": {k.decode(): int(v) for k, v in sorted(daily_uniques.items())},
+        "daily_uniques": dict(sorted(uniques.items())),
         "hll": {day: value for day, (value, _) in hlls.items() if value is not None},
         "hll_ttl": {day: ttl for day, (value, ttl) in hlls.items() if value is not None},
         "meta": {k.decode(): v.decode() for k, v in meta.items()},

@@ -70,11 +70,49 @@ def test_retention_trims_old_days_but_never_totals(any_store, settings):
     client = store._client()
     daily = client.hgetall(store._key(SITE, "d"))
     assert sorted(daily) == [b"20260312", b"20260313", b"20260314"]
-    assert sorted(client.hgetall(store._key(SITE, "du"))) == sorted(daily)
+    # Days before the last are settled (counted into du); the last is counted when read.
+    assert sorted(client.hgetall(store._key(SITE, "du"))) == sorted(daily)[:-1]
     ttl = client.ttl(store._key(SITE, "u:20260314"))
     assert 0 < ttl <= 3 * 86400
     stats = store.stats(SITE, days=3, now=start + timedelta(days=4))
     assert (stats.total, stats.unique_visitor_days) == (5, 5)
+
+
+def test_a_day_is_counted_when_read_then_settled_by_the_next_days_first_hit(any_store):
+    du, uv = store._key(SITE, "du"), store._key(SITE, "uv")
+    client = store._client()
+    for visitor in ("a", "b", "c", "a"):
+        store.hit(SITE, visitor_id=visitor, now=NOON)
+    assert client.hgetall(du) == {}
+    assert client.get(uv) is None
+    stats = store.stats(SITE, days=1, now=NOON)
+    assert (stats.today.uniques, stats.unique_visitor_days) == (3, 3)
+    next_day = NOON + timedelta(days=1)
+    store.hit(SITE, visitor_id="a", now=next_day)
+    assert client.hgetall(du) == {b"20260310": b"3"}
+    assert client.get(uv) == b"3"
+    stats = store.stats(SITE, days=2, now=next_day)
+    assert [d.uniques for d in stats.days] == [3, 1]
+    assert (stats.unique_visitor_days, stats.uniques) == (4, 3)
+
+
+def test_a_settled_day_stays_current_when_a_late_clock_adds_to_it(any_store):
+    for visitor in ("a", "b"):
+        store.hit(SITE, visitor_id=visitor, now=NOON)
+    store.hit(SITE, visitor_id="a", now=NOON + timedelta(days=1))  # settles the first day
+    store.hit(SITE, visitor_id="c", now=NOON)  # a host whose clock is behind
+    stats = store.stats(SITE, days=2, now=NOON + timedelta(days=1))
+    assert [d.uniques for d in stats.days] == [3, 1]
+    assert stats.unique_visitor_days == 4
+
+
+def test_a_hit_answers_the_unique_visitor_days_when_asked(any_store):
+    for offset, visitor in enumerate(("a", "b", "a")):
+        store.hit(SITE, visitor_id=visitor, now=NOON + timedelta(days=offset // 2))
+    hit = store.hit(SITE, visitor_id="c", now=NOON + timedelta(days=1), uniques=True)
+    stats = store.stats(SITE, days=2, now=NOON + timedelta(days=1))
+    assert hit.unique_visitor_days == stats.unique_visitor_days == 4
+    assert store.hit(SITE, visitor_id="d", now=NOON + timedelta(days=1)).unique_visitor_days == 0
 
 
 def test_stats_refuses_a_range_past_retention(any_store, settings):

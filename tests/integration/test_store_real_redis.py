@@ -11,11 +11,17 @@ pytestmark = pytest.mark.real_redis
 
 
 def test_every_key_of_a_counter_carries_its_hash_tag(real_store):
-    store.hit(SEED_COUNTER, visitor_id="v1")
+    from datetime import UTC, datetime, timedelta
+
+    first = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    store.hit(SEED_COUNTER, visitor_id="v1", now=first)
+    store.hit(SEED_COUNTER, visitor_id="v1", now=first + timedelta(days=1))  # settles day one
     store.bot_hit(SEED_COUNTER)
+    prefix = b"visitorsite:1:c:{default/visitor_count}:"
     keys = real_store.client().keys("*")
-    assert len(keys) == 7  # n, d, du, uv, u:<today>, b, m
-    assert all(key.startswith(b"visitorsite:1:c:{default/visitor_count}:") for key in keys)
+    assert all(key.startswith(prefix) for key in keys)
+    fields = {key.removeprefix(prefix) for key in keys}
+    assert fields == {b"n", b"d", b"du", b"uv", b"u:20260310", b"u:20260311", b"b", b"m"}
 
 
 def test_concurrent_hits_are_exact(real_store):
