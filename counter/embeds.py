@@ -126,8 +126,9 @@ def badge(request: HttpRequest, path: str) -> HttpResponse:
         options = badge_options(request)
     except (InvalidName, badges.BadgeOptionError) as exc:
         return text(f"Bad request: {exc}\n", status=400)
-    counted = options.counting
-    hit = _visit(request, counter, uniques=options.value == "uniques") if counted else None
+    hit = None
+    if options.counting:
+        hit = _visit(request, counter, uniques=options.value == "uniques")
     svg = badges.render_svg(
         label=options.label,
         message=_message(options, counter, hit),

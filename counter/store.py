@@ -629,15 +629,14 @@ def top_pages(site: Counter, *, limit: int = 10) -> list[tuple[str, int]]:
 
 # Backup and restore (counter/backup.py) -------------------------------------------------
 
-_REFRESH_DAY = """
+_REFRESH_DAY = (
+    _UNIQUES_LUA
+    + """
 -- KEYS: daily uniques, unique visitor-days, the day's HLL. ARGV: the day.
--- After a merge: the day's uniques are its HLL's count again; visitor-days follow.
-local uniques = redis.call('PFCOUNT', KEYS[3])
-local before = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-redis.call('HSET', KEYS[1], ARGV[1], uniques)
-redis.call('INCRBY', KEYS[2], uniques - before)
-return uniques
+-- After a merge: the day's uniques are its HLL's count again (settled); visitor-days follow.
+recount(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 """
+)
 _REFRESH_DAY_SCRIPT = Script(None, _REFRESH_DAY.encode())
 
 

@@ -105,9 +105,10 @@ def client_ip(request: HttpRequest) -> str:
     request came through one of them. The header is never trusted otherwise."""
     meta = request.META
     remote = meta.get("REMOTE_ADDR", "")
-    if not settings.TRUSTED_PROXIES:
+    source = settings.TRUSTED_PROXIES
+    if not source:
         return remote
-    proxies = _trusted(settings.TRUSTED_PROXIES)
+    proxies = _trusted(source)
     if not proxies.is_proxy(remote):
         return remote
     for hop in reversed(meta.get("HTTP_X_FORWARDED_FOR", "").split(",")):
