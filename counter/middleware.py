@@ -75,8 +75,8 @@ class RequestLogMiddleware:
                 metrics.REQUESTS.labels(route, method, str(status)),
                 metrics.LATENCY.labels(route),
             )
-        samples[0].inc()
-        samples[1].observe(elapsed)
+        metrics.count(samples[0])
+        metrics.observe(samples[1], elapsed)
         if self.log:
             duration_ms = round(elapsed * 1000, 2)
             request_logger.info(

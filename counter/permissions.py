@@ -71,7 +71,7 @@ def check_rate(request: HttpRequest, *, action: str, rule: tuple[int, int] | Non
     count, reset = store.rate_limit(f"{action}:{who}", window=window)
     remaining = max(limit - count, 0)
     if count > limit:
-        metrics.RATE_LIMITED.labels(action).inc()
+        metrics.count(metrics.RATE_LIMITED.labels(action))
         raise RateLimited(limit, remaining, reset or window)
     return {
         "RateLimit-Limit": str(limit),

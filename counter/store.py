@@ -237,7 +237,7 @@ _down = False  # this process' view of Redis, for logging the transitions only
 
 def _went_down(reason: str) -> None:
     global _down
-    metrics.REDIS_ERRORS.inc()
+    metrics.count(metrics.REDIS_ERRORS)
     if not _down:
         _down = True
         logger.error("Redis unavailable (%s): answering 503 until it is back", reason)
@@ -384,7 +384,7 @@ def _send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
             connection.read_response()
             raise
         if connection.read_response() < wait[0]:
-            metrics.REPLICATION_LAGGED.inc()
+            metrics.count(metrics.REPLICATION_LAGGED)
         return reply
     except (redis.ConnectionError, redis.TimeoutError, OSError):
         connection.disconnect()
@@ -452,7 +452,7 @@ def hit(
         backend = _current()
         keys, args = _hit_command(backend.prefix, counter, visitor_id, now, uniques)
         reply = _run(_HIT_SCRIPT, keys, args, wait=backend.wait)
-    metrics.HITS.inc()
+    metrics.count(metrics.HITS)
     return _as_hit(reply)
 
 
@@ -481,8 +481,8 @@ def hit_page(
             if isinstance(reply, Exception):
                 raise reply
         if backend.wait and replies[-1] < backend.wait[0]:
-            metrics.REPLICATION_LAGGED.inc()
-    metrics.HITS.inc(2)
+            metrics.count(metrics.REPLICATION_LAGGED)
+    metrics.count(metrics.HITS, 2)
     return _as_hit(replies[0]), _as_hit(replies[1])
 
 
@@ -490,7 +490,7 @@ def bot_hit(counter: Counter) -> Hit:
     """Record a filtered bot hit; return the unchanged total. One round trip."""
     with _unavailable_as_store_error():
         total = _run(_BOT_SCRIPT, (_key(counter, "b"), _key(counter, "n")), ())
-    metrics.BOT_HITS.inc()
+    metrics.count(metrics.BOT_HITS)
     return Hit(total=int(total), new_visitor_today=False, counted=False)
 
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from counter import metrics
 from tests.servers import RedisServer, gunicorn_service, http_get
 
 pytestmark = pytest.mark.e2e
@@ -25,9 +26,12 @@ def test_metrics_merge_all_workers_and_pass_promtool(live_service):
     before = _sample(http_get(f"{live_service.url}/metrics")[2], "visitorsite_hits_total")
     for _ in range(40):  # keep-alive is off in http_get: requests spread over both workers
         assert http_get(f"{live_service.url}/count/ops/metrics", headers=BROWSER)[0] == 200
+    # Each worker writes its samples within WRITE_INTERVAL; then whichever worker answers,
+    # the figure is the merged one.
+    time.sleep(metrics.WRITE_INTERVAL + 0.5)
     readings = {
         _sample(http_get(f"{live_service.url}/metrics")[2], "visitorsite_hits_total")
-        for _ in range(6)  # whichever worker answers, the figure is the merged one
+        for _ in range(6)
     }
     assert readings == {before + 40}
     body = http_get(f"{live_service.url}/metrics")[2]

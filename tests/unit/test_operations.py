@@ -5,7 +5,12 @@ import logging
 import os
 import subprocess
 import sys
+import time
 
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from counter import metrics
 from tests.servers import REPO, free_port
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -60,6 +65,57 @@ def test_metrics_count_requests_hits_and_bots(client):
     assert "visitorsite_hits_total" in body
     assert "visitorsite_bot_hits_total" in body
     assert "visitorsite_http_request_duration_seconds_bucket" in body
+
+
+def test_queued_observations_expose_as_if_observed_one_by_one():
+    registry = CollectorRegistry()
+    buckets = (0.001, 0.005, 2.5)
+    direct = Histogram("direct_seconds", "observed", ["route"], buckets=buckets, registry=registry)
+    queued = Histogram("queued_seconds", "queued", ["route"], buckets=buckets, registry=registry)
+    values = [0.0, 0.0004, 0.001, 0.0011, 0.003, 0.003, 0.005, 0.2, 2.5, 7.0]
+    for value in values:
+        direct.labels("count").observe(value)
+        metrics.observe(queued.labels("count"), value)
+    metrics.write_samples()
+
+    def exposed(name: str) -> list[tuple]:
+        family = next(f for f in registry.collect() if f.name == name)
+        return [
+            (s.name.removeprefix(name), sorted(s.labels.items()), s.value)
+            for s in family.samples
+            if not s.name.endswith("_created")
+        ]
+
+    assert exposed("queued_seconds") == exposed("direct_seconds")
+    assert (
+        registry.get_sample_value("queued_seconds_bucket", {"route": "count", "le": "0.005"}) == 7
+    )
+
+
+def test_queued_samples_are_written_without_a_scrape():
+    registry = CollectorRegistry()
+    hits = Counter("queued_hits", "queued", registry=registry)
+    metrics.count(hits, 3)
+    metrics.count(hits)
+    deadline = time.monotonic() + 5 * metrics.WRITE_INTERVAL
+    while registry.get_sample_value("queued_hits_total") != 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert registry.get_sample_value("queued_hits_total") == 4
+
+
+def test_an_exiting_process_writes_its_queued_samples(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "visitorsite.settings",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+    }
+    code = (
+        "from counter import metrics; metrics.count(metrics.HITS, 5); metrics.count(metrics.HITS)"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, check=True, timeout=60)
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(tmp_path))
+    assert registry.get_sample_value("visitorsite_hits_total") == 6
 
 
 def test_metrics_token(client, settings):
