@@ -120,7 +120,9 @@ local visitor_days = 0
 if ARGV[7] == '1' then
   visitor_days = tonumber(redis.call('GET', KEYS[4]) or '0') + unsettled(KEYS[2], KEYS[3], ARGV[6])
 end
-return {total, new_today, day_hits, visitor_days}
+-- One flat string, not a table: Redis answers a table as a deferred-length array, which costs
+-- the server as much as the rest of the script (docs/BENCHMARKS.md). %d is exact to 2^53.
+return string.format('%d %d %d %d', total, new_today, day_hits, visitor_days)
 """
 )
 
@@ -438,9 +440,10 @@ def _hit_command(
     return keys, args
 
 
-def _as_hit(reply) -> Hit:
-    total, new, today, visitor_days = reply
-    return Hit(int(total), bool(new), int(today), int(visitor_days))
+def _as_hit(reply: bytes) -> Hit:
+    """The hit script's answer: b"total new-today today's-hits visitor-days"."""
+    total, new, today, visitor_days = reply.split()
+    return Hit(int(total), new == b"1", int(today), int(visitor_days))
 
 
 def hit(

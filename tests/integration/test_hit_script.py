@@ -115,6 +115,19 @@ def test_a_hit_answers_the_unique_visitor_days_when_asked(any_store):
     assert store.hit(SITE, visitor_id="d", now=NOON + timedelta(days=1)).unique_visitor_days == 0
 
 
+@pytest.mark.parametrize("start", [99_999_999_999_999, 999_999_999_999_998, 2**53 - 2])
+def test_large_totals_come_back_exact(any_store, start):
+    store.reset(SITE, value=start)  # the API accepts up to 15 digits; JavaScript is exact to 2^53
+    hit = store.hit(SITE, visitor_id="a", now=NOON, uniques=True)
+    assert (hit.total, hit.new_visitor_today, hit.today, hit.unique_visitor_days) == (
+        start + 1,
+        True,
+        1,
+        1,
+    )
+    assert store.hit(SITE, visitor_id="a", now=NOON).new_visitor_today is False
+
+
 def test_stats_refuses_a_range_past_retention(any_store, settings):
     settings.COUNTER_RETENTION_DAYS = 30
     with pytest.raises(ValueError, match="days must be 1 to 30"):
