@@ -18,6 +18,7 @@ its last second of samples.
 import atexit
 import bisect
 import hmac
+import logging
 import math
 import os
 import threading
@@ -35,6 +36,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+logger = logging.getLogger("counter.metrics")
 
 REQUESTS = Counter(
     "visitorsite_http_requests", "HTTP requests answered", ["route", "method", "status"]
@@ -86,10 +89,13 @@ def write_samples() -> None:
     except IndexError:
         pass
     for metric, values in grouped.items():
-        if isinstance(metric, Histogram):
-            _observe_all(metric, values)
-        else:
-            metric.inc(math.fsum(values))
+        try:
+            if isinstance(metric, Histogram):
+                _observe_all(metric, values)
+            else:
+                metric.inc(math.fsum(values))
+        except Exception:  # neither the other metrics nor the writer may stop (the queue grows)
+            logger.exception("Could not write %d samples of %r", len(values), metric)
 
 
 def _observe_all(histogram: Histogram, values: list[float]) -> None:

@@ -103,6 +103,22 @@ def test_queued_samples_are_written_without_a_scrape():
     assert registry.get_sample_value("queued_hits_total") == 4
 
 
+def test_a_failing_metric_does_not_stop_the_others(caplog):
+    registry = CollectorRegistry()
+    broken = Counter("broken", "raises", registry=registry)
+    fine = Counter("fine", "works", registry=registry)
+
+    def refuse(amount: float) -> None:
+        raise OSError("no space left on device")
+
+    broken.inc = refuse
+    metrics.count(broken)
+    metrics.count(fine)
+    metrics.write_samples()
+    assert registry.get_sample_value("fine_total") == 1
+    assert "Could not write 1 samples" in caplog.text
+
+
 def test_an_exiting_process_writes_its_queued_samples(tmp_path):
     env = {
         **os.environ,
