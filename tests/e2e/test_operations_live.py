@@ -9,6 +9,8 @@ import threading
 import time
 
 import pytest
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from counter import metrics
 from tests.servers import RedisServer, gunicorn_service, http_get
@@ -81,3 +83,21 @@ def test_sigterm_under_load_loses_no_answered_hit(tmp_path):
     assert len(set(answered)) == len(answered)  # every 200 carried its own count...
     assert max(answered) <= total  # ...and every one of them is in Redis
     assert total - len(answered) <= 8  # at most one in flight per client went unanswered
+
+
+def test_a_gracefully_stopped_worker_writes_its_queued_metrics(tmp_path):
+    redis = RedisServer(tmp_path / "redis").start()
+    samples = tmp_path / "metrics"
+    samples.mkdir()
+    web = gunicorn_service(tmp_path, redis.url, PROMETHEUS_MULTIPROC_DIR=str(samples))
+    try:
+        for _ in range(5):
+            assert http_get(f"{web.url}/count/ops/exit", headers=BROWSER)[0] == 200
+        os.kill(web.process.pid, signal.SIGTERM)  # at once: before the writers' second is up
+        web.process.wait(timeout=30)
+    finally:
+        web.stop(sig=signal.SIGKILL)
+        redis.stop()
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(samples))
+    assert registry.get_sample_value("visitorsite_hits_total") == 5
