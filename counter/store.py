@@ -31,12 +31,11 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import hiredis
 import redis
@@ -283,28 +282,40 @@ class _StoreErrors:
 _STORE_ERRORS = _StoreErrors()
 
 
-class _Backend(threading.local):
-    """The counting cache's Redis client, key prefix and connection, set up once per thread.
+class _Backend:
+    """The counting cache's Redis client, key prefix and idle connections: set up once per
+    process, again after a settings change (tests) or a fork (a new generation).
 
     ``caches["default"]`` goes through asgiref's context-aware Local on every access, and
     ``make_key`` through django-redis' key function: measurable on a hit path that is one
-    Redis round trip. A settings change (tests) or a fork bumps the generation and forces a
-    new set-up.
+    Redis round trip.
 
-    Scripts (every hit) run on the thread's own connection, built like the pool's: taking one
+    Scripts (every hit) run on connections built like the pool's and kept in ``idle``: a
+    request pops one (or makes one), and pushes it back once its answer is read. Taking one
     from redis-py's pool and giving it back costs a lock, a pid check and connection metrics
-    each time, twice the instructions of the command itself (docs/BENCHMARKS.md). A thread
-    runs one request at a time, so the connection is never shared; it closes with its thread.
+    each time, twice the instructions of the command itself (docs/BENCHMARKS.md); a list's
+    ``pop`` and ``append`` are atomic for threads and never switch greenlets. So there are
+    as many connections as requests in flight at once, whatever runs them: gthread's threads
+    or gevent's greenlets (a greenlet per client connection, so a connection per thread-local
+    would be a Redis connection per HTTP connection).
     """
 
-    generation = -1
-    client: redis.Redis
-    prefix: str
-    wait: tuple[int, int] | None  # WAIT's (replicas, timeout ms) after a hit, or None
-    connection: redis.connection.AbstractConnection | None  # None: Cluster, use the client
+    __slots__ = ("client", "generation", "idle", "new_connection", "prefix", "wait")
+
+    def __init__(self, generation: int) -> None:
+        cache = caches["default"]
+        self.generation = generation
+        self.client: redis.Redis = cache.client.get_client(write=True)
+        self.prefix: str = cache.make_key("")
+        replicas = settings.REDIS_WAIT_REPLICAS
+        # WAIT's (replicas, timeout ms) after a hit, or None
+        self.wait = (replicas, int(settings.REDIS_WAIT_TIMEOUT * 1000)) if replicas else None
+        # None for a Cluster or single-connection client: commands go through the client
+        self.new_connection = _connection_factory(self.client)
+        self.idle: list[redis.connection.AbstractConnection] = []
 
 
-_backend = _Backend()
+_backend: _Backend | None = None
 _generation = 0
 
 
@@ -325,25 +336,21 @@ def _settings_changed(*, setting: str, **kwargs) -> None:
 
 
 def _current() -> _Backend:
-    if _backend.generation != _generation:
-        cache = caches["default"]
-        client = cache.client.get_client(write=True)
-        _backend.client = client
-        _backend.prefix = cache.make_key("")
-        replicas = settings.REDIS_WAIT_REPLICAS
-        _backend.wait = (replicas, int(settings.REDIS_WAIT_TIMEOUT * 1000)) if replicas else None
-        _backend.connection = _own_connection(client)
-        _backend.generation = _generation
-    return _backend
+    global _backend
+    backend = _backend
+    if backend is None or backend.generation != _generation:
+        # Two threads may both build one; the loser's connections close with it.
+        backend = _backend = _Backend(_generation)
+    return backend
 
 
-def _own_connection(client: redis.Redis) -> redis.connection.AbstractConnection | None:
-    """A connection like the pool's (same server, Sentinel look-up, timeouts, TLS), not
+def _connection_factory(client: redis.Redis):
+    """Makes connections like the pool's (same server, Sentinel look-up, timeouts, TLS), not
     connected yet; None for a Cluster or single-connection client."""
     pool = getattr(client, "connection_pool", None)
     if pool is None or client.connection is not None or pool.cache is not None:
         return None
-    return pool.connection_class(**pool.connection_kwargs)
+    return partial(pool.connection_class, **pool.connection_kwargs)
 
 
 def _ready(connection: redis.connection.AbstractConnection) -> None:
@@ -375,20 +382,21 @@ _RATE_SCRIPT = Script(None, _RATE.encode())
 
 
 def _send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
-    """One command on the thread's connection, without redis-py 8's per-command wrapping.
+    """One command on an idle connection, without redis-py 8's per-command wrapping.
 
     ``Redis.execute_command`` adds a retry closure, timing and observability recording around
     every command, and the pool a checkout and a return: together twice the client CPU of the
     command itself (docs/BENCHMARKS.md). A connection Redis closed (a restart) is replaced
-    before the command is sent; one that fails mid-command is dropped, never reused.
+    before the command is sent; one that fails mid-command is closed, never reused.
 
     With ``wait`` (REDIS_WAIT_REPLICAS), ``WAIT replicas timeout`` is written right behind the
     command, in the same round trip, and the answer comes once the replicas have the write.
     Cluster clients never get one (settings.py refuses the combination).
     """
-    connection = backend.connection
-    if connection is None:  # Cluster or single-connection clients
+    if backend.new_connection is None:  # Cluster or single-connection clients
         return backend.client.execute_command(*command)
+    idle = backend.idle
+    connection = idle.pop() if idle else backend.new_connection()
     try:
         _ready(connection)
         # hiredis packs in C what redis-py's serializer first re-splits and re-checks argument
@@ -397,19 +405,24 @@ def _send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
         packed = hiredis.pack_command(command)
         if wait is None:
             connection.send_packed_command((packed,))
-            return connection.read_response()
-        connection.send_packed_command((packed, hiredis.pack_command(("WAIT", *wait))))
-        try:
             reply = connection.read_response()
-        except redis.ResponseError:  # NOSCRIPT, say: WAIT's answer follows all the same
-            connection.read_response()
-            raise
-        if connection.read_response() < wait[0]:
-            metrics.count(metrics.REPLICATION_LAGGED)
-        return reply
-    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        else:
+            connection.send_packed_command((packed, hiredis.pack_command(("WAIT", *wait))))
+            try:
+                reply = connection.read_response()
+            except redis.ResponseError:  # NOSCRIPT, say: WAIT's answer follows all the same
+                connection.read_response()
+                raise
+            if connection.read_response() < wait[0]:
+                metrics.count(metrics.REPLICATION_LAGGED)
+    except redis.ResponseError:  # Redis answered: the connection is in step
+        idle.append(connection)
+        raise
+    except BaseException:  # unreachable, timed out, or cut short mid-answer
         connection.disconnect()
         raise
+    idle.append(connection)
+    return reply
 
 
 def _run(script: Script, keys: tuple, args: tuple, *, wait: tuple[int, int] | None = None):
