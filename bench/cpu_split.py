@@ -6,6 +6,7 @@ it reads /proc before and after a wrk run and prints the CPU per request of the 
 req/s is about cores / (the sum of these), so this tells which side a gap comes from.
 
 python bench/cpu_split.py [--rounds 2] [--seconds 8] [--worker-class gthread --threads 8]
+(gunicorn.conf.py's worker class, gevent, unless told)
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--workers", default="2")
     parser.add_argument("--threads", default="8")
-    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--worker-class", default="gevent")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="visitorsite-cpu-"))

@@ -5,7 +5,7 @@ import os
 bind = os.environ["BENCH_BIND"]
 workers = int(os.environ.get("BENCH_WORKERS", "2"))
 threads = int(os.environ.get("BENCH_THREADS", "8"))
-worker_class = os.environ.get("BENCH_WORKER_CLASS", "gthread")
+worker_class = os.environ.get("BENCH_WORKER_CLASS", "gevent")
 keepalive = 5
 loglevel = "warning"
 control_socket_disable = True

@@ -325,7 +325,7 @@ def main() -> None:
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--workers", default="2")
     parser.add_argument("--threads", default="8")
-    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--worker-class", default="gevent")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
     args = parser.parse_args()

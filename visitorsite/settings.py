@@ -267,6 +267,11 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # collectstatic fills it; WhiteNoise warns when it is missing
 STORAGES = {
+    # Django's default, unused (nothing is uploaded), but configured: a gevent worker that
+    # patches threading after Django is loaded (`gunicorn -k gevent` without gunicorn.conf.py)
+    # looks at every object, Django's lazy default_storage included, and a missing alias
+    # raises there and stops the worker.
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "counter.staticstorage.HashedStorage"},
 }
 WHITENOISE_USE_FINDERS = True

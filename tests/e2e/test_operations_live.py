@@ -101,3 +101,23 @@ def test_a_gracefully_stopped_worker_writes_its_queued_metrics(tmp_path):
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=str(samples))
     assert registry.get_sample_value("visitorsite_hits_total") == 5
+
+
+def test_gevent_workers_keep_a_redis_connection_per_hit_in_flight_not_per_visitor(tmp_path):
+    """The default worker class is gevent, a greenlet per client connection; the store keeps
+    its Redis connections per hit in flight, so new visitors do not mean new connections."""
+    redis = RedisServer(tmp_path / "redis").start()
+    web = gunicorn_service(tmp_path, redis.url)
+    try:
+        assert "Using worker: gevent" in web.log.read_text()
+        for _ in range(10):  # both workers connect
+            assert http_get(f"{web.url}/count", headers=BROWSER)[0] == 200
+        before = redis.client().info("stats")["total_connections_received"]
+        for _ in range(100):  # a new HTTP connection each (keep-alive is off in http_get)
+            assert http_get(f"{web.url}/count", headers=BROWSER)[0] == 200
+        after = redis.client().info("stats")["total_connections_received"]
+        assert after - before <= 4  # our INFO calls, and a worker's first hit at most
+        assert http_get(f"{web.url}/count", headers=BROWSER)[2] == "Visitor count: 111"
+    finally:
+        web.stop(sig=signal.SIGTERM)
+        redis.stop()
