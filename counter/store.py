@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -297,10 +298,22 @@ class _Backend:
     ``pop`` and ``append`` are atomic for threads and never switch greenlets. So there are
     as many connections as requests in flight at once, whatever runs them: gthread's threads
     or gevent's greenlets (a greenlet per client connection, so a connection per thread-local
-    would be a Redis connection per HTTP connection).
+    would be a Redis connection per HTTP connection). At most the pool's ``max_connections``
+    (redis-py's default: 100) are open at once, as with the pool: beyond, a hit fails fast
+    (a 503) instead of opening connections without bound while Redis is slow.
     """
 
-    __slots__ = ("client", "generation", "idle", "new_connection", "prefix", "wait")
+    __slots__ = (
+        "client",
+        "generation",
+        "idle",
+        "limit",
+        "lock",
+        "new_connection",
+        "open",
+        "prefix",
+        "wait",
+    )
 
     def __init__(self, generation: int) -> None:
         cache = caches["default"]
@@ -313,6 +326,25 @@ class _Backend:
         # None for a Cluster or single-connection client: commands go through the client
         self.new_connection = _connection_factory(self.client)
         self.idle: list[redis.connection.AbstractConnection] = []
+        pool = getattr(self.client, "connection_pool", None)  # None: a Cluster client
+        self.limit = getattr(pool, "max_connections", 0)
+        self.open = 0  # connections made and not dropped, idle or in use
+        self.lock = threading.Lock()  # guards ``open``; never held across I/O
+
+    def checkout(self) -> redis.connection.AbstractConnection:
+        try:
+            return self.idle.pop()
+        except IndexError:  # none idle (or another thread took the last one): a new one
+            with self.lock:
+                if self.open >= self.limit:
+                    raise redis.ConnectionError("Too many connections") from None
+                self.open += 1
+            return self.new_connection()
+
+    def drop(self, connection: redis.connection.AbstractConnection) -> None:
+        connection.disconnect()
+        with self.lock:
+            self.open -= 1
 
 
 _backend: _Backend | None = None
@@ -395,8 +427,7 @@ def _send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
     """
     if backend.new_connection is None:  # Cluster or single-connection clients
         return backend.client.execute_command(*command)
-    idle = backend.idle
-    connection = idle.pop() if idle else backend.new_connection()
+    connection = backend.checkout()
     try:
         _ready(connection)
         # hiredis packs in C what redis-py's serializer first re-splits and re-checks argument
@@ -416,12 +447,12 @@ def _send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
             if connection.read_response() < wait[0]:
                 metrics.count(metrics.REPLICATION_LAGGED)
     except redis.ResponseError:  # Redis answered: the connection is in step
-        idle.append(connection)
+        backend.idle.append(connection)
         raise
     except BaseException:  # unreachable, timed out, or cut short mid-answer
-        connection.disconnect()
+        backend.drop(connection)
         raise
-    idle.append(connection)
+    backend.idle.append(connection)
     return reply
 
 

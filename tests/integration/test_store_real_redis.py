@@ -128,3 +128,19 @@ def test_a_forked_child_counts_on_its_own_connection(real_store):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert store.hit(SEED_COUNTER, visitor_id="v").total == 3  # the parent's socket still works
+
+
+def test_connections_are_capped_like_the_pool(real_store):
+    store.hit(SEED_COUNTER, visitor_id="v")
+    backend = store._current()
+    assert backend.limit == backend.client.connection_pool.max_connections
+    assert backend.open == len(backend.idle) >= 1
+    limit, backend.limit = backend.limit, backend.open
+    try:
+        taken = [backend.checkout() for _ in range(backend.open)]  # all of them in use
+        with pytest.raises(store.StoreUnavailable, match="Too many connections"):
+            store.hit(SEED_COUNTER, visitor_id="v")  # fails fast, opens nothing
+        backend.idle.extend(taken)
+        assert store.hit(SEED_COUNTER, visitor_id="v").total == 2
+    finally:
+        backend.limit = limit
