@@ -261,7 +261,8 @@ def report(results: dict[str, list[dict]], args, extras: dict) -> str:
         f"Machine: {machine()}; redis-server {extras['redis_version']} on loopback.",
         f"Load: wrk -t{args.wrk_threads} -c{args.connections} -d{args.seconds}s, bench/load.lua, "
         f"{args.rounds} alternating rounds (median shown). gunicorn for every app: "
-        f"{args.worker_class}, {args.workers} workers x {args.threads} threads.",
+        f"{args.worker_class}, {args.workers} workers"
+        + (f" x {args.threads} threads." if args.worker_class == "gthread" else "."),
         "",
         "| app | req/s | p50 ms | p99 ms | errors | rounds (req/s) |",
         "|---|---:|---:|---:|---:|---|",
@@ -320,7 +321,7 @@ def report(results: dict[str, list[dict]], args, extras: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--workers", default="2")
