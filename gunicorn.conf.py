@@ -14,6 +14,7 @@ if worker_class == "gevent":
     from gevent import monkey
 
     monkey.patch_all()
+    worker_class = "visitorsite.gunicorn_workers.GeventWorker"  # quiet on Ctrl-C
 
 import glob  # noqa: E402
 import tempfile  # noqa: E402

@@ -109,7 +109,7 @@ def test_gevent_workers_keep_a_redis_connection_per_hit_in_flight_not_per_visito
     redis = RedisServer(tmp_path / "redis").start()
     web = gunicorn_service(tmp_path, redis.url)
     try:
-        assert "Using worker: gevent" in web.log.read_text()
+        assert "Using worker: visitorsite.gunicorn_workers.GeventWorker" in web.log.read_text()
         for _ in range(10):  # both workers connect
             assert http_get(f"{web.url}/count", headers=BROWSER)[0] == 200
         before = redis.client().info("stats")["total_connections_received"]
@@ -120,4 +120,20 @@ def test_gevent_workers_keep_a_redis_connection_per_hit_in_flight_not_per_visito
         assert http_get(f"{web.url}/count", headers=BROWSER)[2] == "Visitor count: 111"
     finally:
         web.stop(sig=signal.SIGTERM)
+        redis.stop()
+
+
+def test_ctrl_c_stops_everything_quietly(tmp_path):
+    redis = RedisServer(tmp_path / "redis").start()
+    web = gunicorn_service(tmp_path, redis.url)
+    try:
+        assert http_get(f"{web.url}/count", headers=BROWSER)[2] == "Visitor count: 1"
+        master = web.process.pid
+        web.stop(sig=signal.SIGINT)  # to the whole process group, as a terminal's Ctrl-C
+        log = web.log.read_text()
+        assert "Shutting down: Master" in log
+        assert "Traceback" not in log
+        assert subprocess.run(["pgrep", "-g", str(master)], capture_output=True).stdout == b""
+    finally:
+        web.stop()
         redis.stop()
