@@ -335,11 +335,20 @@ class _Backend:
         try:
             return self.idle.pop()
         except IndexError:  # none idle (or another thread took the last one): a new one
-            with self.lock:
-                if self.open >= self.limit:
-                    raise redis.ConnectionError("Too many connections") from None
-                self.open += 1
-            return self.new_connection()
+            pass
+        with self.lock:
+            if self.open >= self.limit:
+                raise redis.ConnectionError("Too many connections")
+            self.open += 1
+        connection = self.new_connection()
+        try:
+            # Connected here, so that the readiness check finds a fresh socket: connecting
+            # from inside it would retry once, and a slow Redis would cost two timeouts.
+            connection.connect()
+        except BaseException:
+            self.drop(connection)
+            raise
+        return connection
 
     def drop(self, connection: redis.connection.AbstractConnection) -> None:
         connection.disconnect()
