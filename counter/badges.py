@@ -1,15 +1,18 @@
 """SVG badges in shields.io's four styles: numbers and words in, SVG text out (no Redis).
 
-Text widths come from real font metrics: the Verdana 11px width tables that badgepy (the
-maintained fork of Google's pybadges) ships, the same metrics shields.io lays out with.
+Text widths come from real font metrics: shields.io's own Verdana 11px width table (from
+the npm package anafanafo, which shields' badge-maker measures with), committed as
+counter/data/verdana-11px.json by tools/verdana_widths.py. So a text measures here exactly
+as shields.io measures it.
 """
 
+import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from xml.sax.saxutils import escape
-
-from badgepy.precalculated_text_measurer import PrecalculatedTextMeasurer
 
 STYLES = ("flat", "flat-square", "plastic", "for-the-badge")
 
@@ -71,14 +74,56 @@ def abbreviate(number: int) -> str:
     return f"{sign}{rounded:.1f}".removesuffix(".0") + _SUFFIXES[step]
 
 
+_WIDTHS_FILE = Path(__file__).resolve().parent / "data" / "verdana-11px.json"
+
+
+@dataclass(frozen=True)
+class _WidthTable:
+    """Every code point's width in px, as runs: ``widths[i]`` from ``starts[i]`` on."""
+
+    starts: tuple[int, ...]  # ascending, starts[0] == 0, so every code point has a run
+    widths: tuple[float, ...]
+
+    def width(self, char: str) -> float:
+        return self.widths[bisect_right(self.starts, ord(char)) - 1]
+
+
 @lru_cache(maxsize=1)
-def _measurer() -> PrecalculatedTextMeasurer:
-    return PrecalculatedTextMeasurer.default()
+def _measurer() -> _WidthTable:
+    """The width table, read once per process on first use (see the file's "format")."""
+    data = json.loads(_WIDTHS_FILE.read_text(encoding="utf-8"))
+    default = data["default"] / 100
+    starts: list[int] = []
+    widths: list[float] = []
+    code_point = 0
+    for run in data["runs"]:
+        if isinstance(run, list):  # [count, width]: count code points of one width
+            count, width = run[0], run[1] / 100
+        elif run < 0:  # -count: code points the table lacks
+            count, width = -run, default
+        else:  # one code point
+            count, width = 1, run / 100
+        if not widths or widths[-1] != width:
+            starts.append(code_point)
+            widths.append(width)
+        code_point += count
+    if widths[-1] != default:
+        starts.append(code_point)
+        widths.append(default)
+    return _WidthTable(tuple(starts), tuple(widths))
 
 
 def text_width(text: str) -> float:
-    """Width in pixels of ``text`` in Verdana 11px (the tables are in tenths of a pixel)."""
-    return _measurer().text_width(text) / 10
+    """Width in pixels of ``text`` in Verdana 11px, summed per code point as shields.io sums.
+
+    A plain running sum in order (not ``sum()``, which compensates rounding on Python 3.12+),
+    so the figure is the very float anafanafo computes.
+    """
+    table = _measurer()
+    width = 0.0
+    for char in text:
+        width += table.width(char)
+    return width
 
 
 @dataclass(frozen=True)
@@ -106,7 +151,7 @@ _STYLES = {
         True,
     ),
     # Capitals at 10px with 1.25px letter spacing, bold message: widths scaled from the 11px
-    # tables (bold Verdana runs about 10 % wider).
+    # table (bold Verdana runs about 10 % wider).
     "for-the-badge": _Style(28, 0, 9, 10, (), False, True, 1.25, 1.1),
 }
 
