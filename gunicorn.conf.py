@@ -16,7 +16,9 @@ if worker_class == "gevent":
     monkey.patch_all()
     worker_class = "visitorsite.gunicorn_workers.GeventWorker"  # quiet on Ctrl-C
 
+import atexit  # noqa: E402
 import glob  # noqa: E402
+import sys  # noqa: E402
 import tempfile  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "visitorsite.settings")
@@ -48,15 +50,54 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
 
 def on_starting(server):
-    """In the master, before workers fork: start (or find) Redis and say which one is used."""
+    """In the master, before workers fork: start (or find) Redis and say which one is used.
+
+    The listen address is checked first: on a taken port gunicorn would try five times, a
+    second apart, and exit with the embedded server it had started still running.
+    """
+    _exit_if_address_taken(server)
     for stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
         os.remove(stale)
     import django
 
     django.setup()
-    from visitorsite.embedded_redis import announce
+    from visitorsite.embedded_redis import announce, stop_if_started_here
 
     announce()
+    # Stop the server again if this master exits before it serves (a bind lost to a race).
+    atexit.register(stop_if_started_here, os.getpid())
+
+
+def when_ready(server):
+    """Listening: from now on the embedded server outlives this master only as documented."""
+    from visitorsite.embedded_redis import forget_started_here
+
+    forget_started_here()
+
+
+def _exit_if_address_taken(server):
+    import socket
+
+    if os.environ.get("GUNICORN_FD") or os.environ.get("LISTEN_FDS"):
+        return  # re-exec or socket activation: the sockets are already bound
+    for address in server.cfg.address:
+        if not isinstance(address, tuple):
+            continue  # a Unix socket path: gunicorn replaces a stale one itself
+        host, port = address[0], address[1]
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                shown = f"[{host}]" if family == socket.AF_INET6 else host
+                print(
+                    f"visitorsite: cannot listen on {shown}:{port} ({exc.strerror}); "
+                    f"choose another address, e.g. BIND={shown}:{port + 1} make run",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                sys.exit(1)
 
 
 def child_exit(server, worker):

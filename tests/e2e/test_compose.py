@@ -1,7 +1,8 @@
 """docker-compose.yml and the Dockerfile, checked without a Docker engine.
 
 The compose file is validated against the Compose Specification, its wiring is asserted, and
-the very commands it runs (redis-server's arguments, the web command) are started on loopback.
+the very commands it runs (valkey-server's arguments, the web command) are started on loopback,
+with the binary the embedded default runs: compose's image is of the same major version.
 """
 
 import json
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from tests.servers import REPO, RedisServer, gunicorn_service, http_get
+from visitorsite.embedded_redis import find_redis_server, server_version
 
 pytestmark = pytest.mark.e2e
 
@@ -58,13 +60,29 @@ def test_compose_wiring(compose):
     assert "5000:8000" in web["ports"]
     assert web["restart"] == redis["restart"] == "unless-stopped"
     assert "/readyz" in " ".join(web["healthcheck"]["test"])
-    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert redis["healthcheck"]["test"] == ["CMD", "valkey-cli", "ping"]
 
     command = redis["command"]
     assert command[command.index("--appendonly") + 1] == "yes"
     data_dir = command[command.index("--dir") + 1]
     assert f"redis-data:{data_dir}" in redis["volumes"]
     assert set(compose["volumes"]) >= {"redis-data", "web-data"}
+
+
+@pytest.mark.parametrize("name", ["docker-compose.yml", "docker-compose.sentinel.yml"])
+def test_compose_runs_the_valkey_version_the_tests_run(name):
+    """What is tested is what is deployed: compose's image tag names the major.minor version
+    of the binary the embedded default and every real-server test run."""
+    services = yaml.safe_load((REPO / name).read_text())["services"]
+    tested = server_version(find_redis_server())
+    assert tested.name == "Valkey"
+    for service in services.values():
+        image = service.get("image")
+        if image is None:
+            continue  # the web image, built from the Dockerfile
+        repository, tag = image.split(":")
+        assert repository == "valkey/valkey"
+        assert tag.split("-")[0] == ".".join(map(str, tested.version[:2])), image
 
 
 def test_web_command_is_the_readme_and_dockerfile_production_command(compose):
@@ -94,7 +112,7 @@ def test_dockerfile_runs_as_non_root_with_a_healthcheck():
 def test_compose_commands_serve_on_loopback(compose, tmp_path):
     """Start redis-server with compose's arguments and the web command, as compose would."""
     redis_command = list(compose["services"]["redis"]["command"])
-    assert redis_command[0] == "redis-server"
+    assert redis_command[0] == "valkey-server"
     redis_command[redis_command.index("--dir") + 1] = str(tmp_path / "redis-data")
     redis = RedisServer(tmp_path / "redis-data", args=tuple(redis_command[1:])).start()
 

@@ -2,6 +2,7 @@
 
 import re
 import shlex
+import socket
 import subprocess
 import sys
 import time
@@ -50,7 +51,7 @@ def test_run_command_serves_on_embedded_redis_and_count_survives_restart(tmp_pat
     embedded = EmbeddedRedis(data_dir)
     assert not embedded.answers(), "the embedded Redis should stop with the service"
     log = (tmp_path / "service.log").read_text()
-    assert f"embedded redis-server started at unix://{embedded.socket_path}" in log
+    assert re.search(rf"embedded Valkey 9\.[\d.]+ started at unix://{embedded.socket_path}", log)
     assert f"in {data_dir}" in log
 
     service = _run_service(tmp_path, data_dir, port)
@@ -72,3 +73,29 @@ def test_run_command_serves_on_embedded_redis_and_count_survives_restart(tmp_pat
     finally:
         service.stop()
         embedded.stop()
+
+
+def test_run_command_on_a_taken_port_fails_fast_and_leaves_no_server(tmp_path):
+    data_dir = tmp_path / "data"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = readme_command("sets up and runs the service")
+        if sys.prefix != sys.base_prefix:
+            command.append(f"VENV={sys.prefix}")
+        env = base_env(DATA_DIR=str(data_dir), BIND=f"127.0.0.1:{port}")
+        started = time.monotonic()
+        result = subprocess.run(
+            command, cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+        )
+        elapsed = time.monotonic() - started
+    assert result.returncode != 0
+    assert elapsed < 10
+    errors = [line for line in result.stderr.splitlines() if "visitorsite:" in line]
+    assert errors == [
+        f"visitorsite: cannot listen on 127.0.0.1:{port} (Address already in use); "
+        f"choose another address, e.g. BIND=127.0.0.1:{port + 1} make run"
+    ]
+    assert "Connection in use" not in result.stderr  # gunicorn's five retries never ran
+    assert not EmbeddedRedis(data_dir).answers()

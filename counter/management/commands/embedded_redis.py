@@ -1,29 +1,39 @@
-"""Start, inspect or stop the embedded redis-server of the data directory."""
+"""Start, inspect or stop the embedded server (Valkey by default) of the data directory.
+
+``status`` follows the LSB convention for init scripts: exit 0 when the server runs, 3 when
+it does not.
+"""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from visitorsite.embedded_redis import EmbeddedRedisError, embedded
 
+NOT_RUNNING = 3  # LSB: "program is not running"
+
 
 class Command(BaseCommand):
-    help = "Manage the embedded redis-server used when REDIS_URL is unset."
+    help = "Manage the embedded server (Valkey or Redis) used when REDIS_URL is unset."
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["status", "start", "stop"])
 
     def handle(self, *args, action: str, **options):
         server = embedded()
+        where = f"{server.url} (data in {server.data_dir})"
         if action == "status":
-            state = "running" if server.answers() else "stopped"
-            self.stdout.write(f"{state}: {server.url} (data in {server.data_dir})")
+            name = server.describe()
+            if not name:
+                self.stdout.write(f"not running: {where}")
+                raise SystemExit(NOT_RUNNING)
+            self.stdout.write(f"running: {name} at {where}")
         elif action == "start":
             try:
                 started = server.ensure_running(fsync=settings.EMBEDDED_REDIS_FSYNC)
             except EmbeddedRedisError as exc:
                 raise CommandError(str(exc)) from exc
             state = "started" if started else "already running"
-            self.stdout.write(f"{state}: {server.url} (data in {server.data_dir})")
+            self.stdout.write(f"{state}: {server.describe()} at {where}")
         elif server.stop():
             self.stdout.write(f"stopped: {server.url} (data kept in {server.data_dir})")
         else:
