@@ -15,9 +15,10 @@ RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-log-init --home-dir /app \
        --shell /usr/sbin/nologin app
 
-# Dependencies first: this layer stays cached until requirements.txt changes.
+# Dependencies first, from the lock (pinned, hash-checked): this layer stays cached until
+# requirements.txt changes.
 COPY requirements.txt .
-RUN pip install -r requirements.txt
+RUN pip install --require-hashes -r requirements.txt
 
 COPY --chown=app:app . .
 # Hashed, compressed static files for WhiteNoise. A throwaway key and data directory: nothing

@@ -1,65 +1,85 @@
 # visitorsite: the README's commands are these targets.
 #   make run    set up .venv and start the service (embedded Redis in ./var unless REDIS_URL)
 #   make test   set up .venv with dev tools, lint, and run the whole test suite
+#   make lock   regenerate the locks (requirements*.txt) from pyproject.toml
+#               (UPGRADE=--upgrade to move every pin to the newest release allowed)
+# PYTHON picks the interpreter (PYTHON=python3.13 make run); a venv made by another version
+# is made anew.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run dev test lint format bench bench-cpu profile reliability stop-redis clean
+.PHONY: run dev test lint format lock bench bench-cpu profile reliability stop-redis clean
 
-$(VENV)/.installed: requirements.txt
+# Installs come from the locks only: pinned versions, every file checked against its hash.
+$(VENV)/.installed-$(PYVER): requirements.txt
+	@test -n "$(PYVER)" || { echo "$(PYTHON) not found: set PYTHON to a Python 3.11+ interpreter" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "visitorsite needs Python 3.11 or newer")'
+	@if test -x $(BIN)/python && [ "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$(PYVER)" ]; then \
+	  echo "$(VENV) was made by another Python: making it anew with $(PYTHON) ($(PYVER))"; rm -rf $(VENV); fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PIP) --require-hashes -r requirements.txt
 	@touch $@
 
-$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+$(VENV)/.dev-installed-$(PYVER): $(VENV)/.installed-$(PYVER) requirements-dev.txt
+	$(PIP) --require-hashes -r requirements-dev.txt
 	@touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed-$(PYVER)
 	exec $(BIN)/gunicorn -c gunicorn.conf.py visitorsite.wsgi
 
-dev: $(VENV)/.installed
+dev: $(VENV)/.installed-$(PYVER)
 	DEBUG=1 exec $(BIN)/python manage.py runserver
 
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed-$(PYVER)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-$(VENV)/.bench-installed: $(VENV)/.dev-installed bench/requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+$(VENV)/.bench-installed-$(PYVER): $(VENV)/.dev-installed-$(PYVER) bench/requirements.txt
+	$(PIP) --require-hashes -r bench/requirements.txt
 	@touch $@
 
 # Benchmarks (not tests): results go into docs/BENCHMARKS.md. wrk comes from Debian's package.
-bench: $(VENV)/.bench-installed
+bench: $(VENV)/.bench-installed-$(PYVER)
 	@command -v wrk >/dev/null || echo "wrk not found (apt-get install wrk): using the slower Python load generator"
 	$(BIN)/python bench/run.py --write
 
 # CPU per request of the web workers, Redis and wrk, seed against visitorsite.
-bench-cpu: $(VENV)/.bench-installed
+bench-cpu: $(VENV)/.bench-installed-$(PYVER)
 	$(BIN)/python bench/cpu_split.py
 
 # What the service survives and loses (faults, load, hostile input): docs/RELIABILITY.md.
-reliability: $(VENV)/.dev-installed
+reliability: $(VENV)/.dev-installed-$(PYVER)
 	$(BIN)/python bench/reliability.py --write
 
 # Where a hit's time goes, in-process (pyinstrument), against a real redis-server.
-profile: $(VENV)/.bench-installed
+profile: $(VENV)/.bench-installed-$(PYVER)
 	$(BIN)/python bench/profile_hit.py
 
-lint: $(VENV)/.dev-installed
+lint: $(VENV)/.dev-installed-$(PYVER)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(VENV)/.dev-installed
+format: $(VENV)/.dev-installed-$(PYVER)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-stop-redis: $(VENV)/.installed
+LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	--quiet --custom-compile-command "make lock" $(UPGRADE)
+
+# One resolution for Python 3.11-3.14 on Linux and macOS; dev and bench extend the runtime
+# lock (constrained by it), so every venv has the same runtime packages.
+lock: $(VENV)/.dev-installed-$(PYVER)
+	$(LOCK) -o requirements.txt
+	$(LOCK) --extra dev -c requirements.txt -o requirements-dev.txt
+	$(LOCK) --extra dev --extra bench -c requirements-dev.txt -o bench/requirements.txt
+
+stop-redis: $(VENV)/.installed-$(PYVER)
 	$(BIN)/python manage.py embedded_redis stop
 
 clean:
