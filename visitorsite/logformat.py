@@ -15,7 +15,12 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        # A copy (one step under the GIL): another handler may be formatting this record in
+        # another thread (visitorsite.logqueue) and adding attributes to it meanwhile.
+        entry.update({k: v for k, v in vars(record).copy().items() if k not in _STANDARD})
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            # Rendered when logged, if it was (visitorsite.logqueue), as logging.Formatter does.
+            if not record.exc_text:
+                record.exc_text = self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text
         return json.dumps(entry, default=str)

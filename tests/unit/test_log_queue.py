@@ -1,0 +1,329 @@
+"""Log lines go through a queue (visitorsite/logqueue.py): written as before, none lost."""
+
+import io
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.servers import REPO
+from visitorsite import logqueue
+from visitorsite.logformat import JsonFormatter
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+def _formatter(name: str) -> logging.Formatter:
+    if name == "json":
+        return JsonFormatter()
+    return logging.Formatter(settings.LOGGING["formatters"]["plain"]["format"])
+
+
+def _queue_handler(logger_name: str) -> logqueue.QueueHandler:
+    handlers = logging.getLogger(logger_name).handlers
+    return next(h for h in handlers if isinstance(h, logqueue.QueueHandler))
+
+
+@pytest.fixture
+def console():
+    """The configured console handler, writing into a StringIO for the test."""
+    handler = _queue_handler("visitorsite").handlers[0]
+    text = io.StringIO()
+    previous = handler.setStream(text)
+    yield text
+    logqueue.flush()
+    handler.setStream(previous)
+
+
+def test_the_loggers_queue_their_records_for_the_console():
+    for name in ("visitorsite", "counter"):
+        queued = _queue_handler(name)
+        writing = [
+            h
+            for h in logging.getLogger(name).handlers
+            if isinstance(h, logging.StreamHandler) and not type(h).__module__.startswith("_pytest")
+        ]
+        assert writing == []  # nothing formats or writes in the caller
+        (console,) = queued.handlers
+        assert type(console) is logging.StreamHandler
+        if settings.LOG_FORMAT == "json":
+            assert isinstance(console.formatter, JsonFormatter)
+        else:
+            assert console.formatter._fmt == _formatter("plain")._fmt
+
+
+def test_a_request_log_line_is_written_by_the_listener(client, console):
+    client.get("/count/site/home", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=BROWSER)
+    logqueue.flush()
+    lines = [line for line in console.getvalue().splitlines() if "visitorsite.request" in line]
+    assert len(lines) == 1, console.getvalue()
+    message = r"GET count-named 200 \d+\.\d\dms"
+    if settings.LOG_FORMAT == "json":
+        entry = json.loads(lines[0])
+        assert (entry["logger"], entry["route"]) == ("visitorsite.request", "count-named")
+        assert re.fullmatch(message, entry["message"])
+    else:
+        date = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+        assert re.fullmatch(date + " INFO visitorsite.request: " + message, lines[0])
+    listener = _queue_handler("visitorsite").listener
+    assert listener is not None
+    assert listener._thread.name == "log-writer"
+
+
+def _log_everything(logger: logging.Logger) -> None:
+    """Every kind of record the service logs, and a few it might."""
+    logger.info(
+        "%s %s %s %.2fms",
+        "GET",
+        "count-named",
+        200,
+        1.25,
+        extra={"method": "GET", "route": "count-named", "status": 200, "ms": 1.25},
+    )
+    logger.warning("Redis is back: counting again")
+    logger.error("Redis unavailable (%s): answering 503 until it is back", ConnectionError("down"))
+    logger.info("Redis: embedded server at %s", Path("/var/lib/visitorsite"))
+    logger.info("a mapping: %(name)s", {"name": "value"})
+    logger.info("no arguments, a literal %s stays")
+    logger.info(["not", "a", "string"])
+    logger.info("unicode: %s", "compteur \u00e9t\u00e9 \u2713")
+    logger.debug("below the level: %s", "never written")
+    try:
+        {}["missing"]
+    except KeyError:
+        logger.exception("Could not write %d samples of %r", 3, object)
+    logger.info("with its stack", stack_info=True)
+
+
+@pytest.mark.parametrize("format_name", ["plain", "json"])
+def test_queued_lines_are_the_lines_the_handler_writes_itself(format_name):
+    direct_text, queued_text = io.StringIO(), io.StringIO()
+    direct = logging.StreamHandler(direct_text)
+    direct.setFormatter(_formatter(format_name))
+    target = logging.StreamHandler(queued_text)
+    target.setFormatter(_formatter(format_name))
+    queued = logqueue.QueueHandler([target])
+    logger = logging.getLogger(f"visitorsite.tests.queue.{format_name}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.handlers = [queued, direct]  # the queue first: it sees each record as logged
+    try:
+        _log_everything(logger)
+        logqueue.flush()
+        assert queued.listener is not None  # the lines did go through the listener
+    finally:
+        logger.handlers = []
+        queued.close()
+    assert queued_text.getvalue() == direct_text.getvalue()
+    written = queued_text.getvalue()
+    assert "never written" not in written
+    assert "KeyError: 'missing'" in written
+    if format_name == "json":
+        entries = [json.loads(line) for line in written.splitlines()]
+        assert len(entries) == 10
+        assert entries[0]["route"] == "count-named"
+        assert entries[0]["message"] == "GET count-named 200 1.25ms"
+
+
+class _Collect(logging.Handler):
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_other_handlers_get_their_records_one_by_one_and_after_a_stop_at_once():
+    collect = _Collect(logging.WARNING)
+    queued = logqueue.QueueHandler([collect])
+    logger = logging.getLogger("visitorsite.tests.queue.collect")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.handlers = [queued]
+    try:
+        for i in range(50):
+            logger.log(logging.WARNING if i % 2 else logging.INFO, "line %d", i)
+        queued.flush()
+        assert collect.messages == [f"line {i}" for i in range(1, 50, 2)]
+        queued.stop()  # as at exit: the listener is gone, records are handled in the caller
+        assert queued.listener is None
+        logger.warning("after the stop")
+        assert collect.messages[-1] == "after the stop"
+    finally:
+        logger.handlers = []
+        queued.close()
+
+
+def _record(msg, args, exc_info=None) -> logging.LogRecord:
+    return logging.LogRecord("visitorsite.request", logging.INFO, __file__, 1, msg, args, exc_info)
+
+
+def test_the_request_line_is_queued_unformatted():
+    handler = logqueue.QueueHandler([logging.StreamHandler(io.StringIO())])
+    record = _record("%s %s %s %.2fms", ("GET", "count", 200, 1.5))
+    assert handler.prepare(record) is record
+    assert not hasattr(record, "message")  # nothing formatted on the request path
+
+
+def test_a_message_that_could_change_is_rendered_when_logged():
+    handler = logqueue.QueueHandler([logging.StreamHandler(io.StringIO())])
+    seen = ["first"]
+    record = _record("seen: %s", (seen,))
+    queued = handler.prepare(record)
+    seen.append("later")
+    assert queued.getMessage() == "seen: ['first']"
+    assert record.args == (seen,)  # other handlers still get the record as logged
+
+
+def test_a_traceback_is_rendered_when_logged():
+    handler = logqueue.QueueHandler([logging.StreamHandler(io.StringIO())])
+    handler.handlers[0].setFormatter(_formatter("json"))
+    try:
+        raise KeyError("missing")
+    except KeyError as exc:
+        error = exc
+        record = _record("failed", (), sys.exc_info())
+    queued = handler.prepare(record)
+    error.add_note("a note added later")
+    error.__context__ = ValueError("raised again, later")
+    entry = json.loads(handler.handlers[0].format(queued))
+    assert entry["exception"].endswith("KeyError: 'missing'")
+    assert "later" not in entry["exception"]
+
+
+# Run before each script (argv[2]: "threads" or "gevent"). Slow is a stream that takes its
+# time, a slow pipe reader: the listener is still behind when the process exits or forks, so
+# that what is written then, and only that, is checked.
+_PRELUDE = """
+import sys
+if sys.argv[2] == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+import json, logging, os, time
+
+import django
+
+
+class Slow:
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        time.sleep(0.02)
+        self.stream.write(text)
+
+    def flush(self):
+        self.stream.flush()
+
+
+django.setup()
+from visitorsite import logqueue
+
+log = logging.getLogger("visitorsite.request")
+queued = next(h for h in log.parent.handlers if isinstance(h, logqueue.QueueHandler))
+"""
+
+_LOG_AND_EXIT = """
+queued.handlers[0].setStream(Slow(sys.stderr))
+ticks = 0
+if sys.argv[2] == "gevent":
+    import gevent
+
+    def tick():
+        global ticks
+        while True:
+            ticks += 1
+            gevent.sleep(0.001)
+
+    gevent.spawn(tick)
+for i in range(int(sys.argv[1])):
+    log.info("%s %s %s %.2fms", "GET", "count", 200, i / 100, extra={"i": i})
+    if i == 100 and sys.argv[2] == "gevent":
+        gevent.sleep(0.05)  # the listener waits on the queue without blocking the hub
+try:
+    {}["missing"]
+except KeyError:
+    logging.getLogger("counter").exception("the last line, %s", "with its traceback")
+print(json.dumps({"cooperative": queued.listener.cooperative, "ticks": ticks}))
+sys.exit(0)
+"""
+
+
+def _run(code: str, *args: str, log_format: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "visitorsite.settings",
+        "LOG_FORMAT": log_format,
+        "LOG_LEVEL": "INFO",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _PRELUDE + code, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.mark.parametrize("mode", ["threads", "gevent"])
+@pytest.mark.parametrize("format_name", ["plain", "json"])
+def test_lines_logged_right_before_exit_are_written(format_name, mode):
+    n = 3000
+    result = _run(_LOG_AND_EXIT, str(n), mode, log_format=format_name)
+    status = json.loads(result.stdout)
+    assert status["cooperative"] is (mode == "gevent")
+    if mode == "gevent":
+        assert status["ticks"] > 0
+    if format_name == "json":
+        entries = [json.loads(line) for line in result.stderr.splitlines()]
+        assert [e["message"] for e in entries[:n]] == [
+            f"GET count 200 {i / 100:.2f}ms" for i in range(n)
+        ]
+        assert [e["i"] for e in entries[:n]] == list(range(n))
+        assert len(entries) == n + 1
+        assert entries[-1]["message"] == "the last line, with its traceback"
+        assert entries[-1]["exception"].endswith("KeyError: 'missing'")
+    else:
+        lines = result.stderr.splitlines()
+        messages = [line.split(": ", 1)[1] for line in lines[:n]]
+        assert messages == [f"GET count 200 {i / 100:.2f}ms" for i in range(n)]
+        assert lines[n].endswith(" ERROR counter: the last line, with its traceback")
+        assert lines[n + 1] == "Traceback (most recent call last):"
+        assert lines[-1] == "KeyError: 'missing'"
+
+
+_FORK = """
+if sys.argv[2] == "threads":  # (a greenlet listener never yields in a write: not there)
+    queued.handlers[0].setStream(Slow(sys.stderr))
+log.info("parent %d", 0)  # the parent's listener runs from here
+pid = os.fork()
+if pid == 0:
+    for i in range(int(sys.argv[1])):
+        log.info("child %d", i)
+    sys.exit(0)
+_, status = os.waitpid(pid, 0)
+log.info("parent %d, child exit status %d", 1, status)
+"""
+
+
+@pytest.mark.parametrize("mode", ["threads", "gevent"])
+def test_a_forked_child_writes_its_lines(mode):
+    n = 500
+    result = _run(_FORK, str(n), mode, log_format="plain")
+    messages = [line.split(": ", 1)[1] for line in result.stderr.splitlines()]
+    assert messages == [
+        "parent 0",
+        *(f"child {i}" for i in range(n)),
+        "parent 1, child exit status 0",
+    ]
