@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.run import app_env, visitorsite_env  # noqa: E402
+from bench.run import app_env  # noqa: E402
 from tests.servers import RedisServer, WebServer, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -56,7 +56,14 @@ def main() -> None:
     common = app_env(redis, gunicorn)
     apps = {
         "seed": ("bench.seed_app:app", {}),
-        "visitorsite": ("visitorsite.wsgi", visitorsite_env(workdir)),
+        "visitorsite": (
+            "visitorsite.wsgi",
+            {
+                "DATA_DIR": str(workdir / "data"),
+                "SECRET_KEY": "bench-only-not-secret",
+                "TRUSTED_PROXIES": "127.0.0.1",  # the load's X-Forwarded-For are its visitors
+            },
+        ),
     }
     servers: dict[str, WebServer] = {}
     try:

@@ -32,7 +32,6 @@ def main() -> None:
         DATA_DIR=str(workdir / "data"),
         SECRET_KEY="profile-only",
         TRUSTED_PROXIES="127.0.0.1",
-        LOG_LEVEL="WARNING",
     )
     from pyinstrument import Profiler
 

@@ -34,6 +34,7 @@ def _queue_handler(logger_name: str) -> logqueue.QueueHandler:
 def console():
     """The configured console handler, writing into a StringIO for the test."""
     handler = _queue_handler("visitorsite").handlers[0]
+    logqueue.flush()  # what earlier tests logged goes where they logged it
     text = io.StringIO()
     previous = handler.setStream(text)
     yield text
