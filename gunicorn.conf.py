@@ -43,6 +43,7 @@ accesslog = os.environ.get("ACCESS_LOG") or None
 # private too: no client address, no User-Agent, no query string (it may carry ?token=).
 access_log_format = "%(m)s %(U)s %(s)s %(b)s %(L)ss"
 errorlog = "-"
+logger_class = "visitorsite.gunicorn_logging.PrivateLogger"  # no client address in any line
 # gunicorn 24+ opens a control socket in ~/.gunicorn by default: one path for every instance
 # of a user, so a second instance (another port, a test) would fight over it. Not used here.
 control_socket_disable = True

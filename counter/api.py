@@ -16,14 +16,22 @@ from django.http import HttpRequest, HttpResponse
 from counter import store, visitors
 from counter.creation import CREATE_DEFAULTS, AlreadyExists, create_counter
 from counter.names import Counter, InvalidName, counter_from_parts, counter_from_path
-from counter.permissions import Access, RateLimited, access, check_rate
+from counter.permissions import (
+    Access,
+    RateLimited,
+    access,
+    check_rate,
+    is_private,
+    new_admin_key,
+    ruling_meta,
+)
 
 VERSION = "1.0.0"
 
 # A JavaScript identifier path (a.b.c), never markup or code.
 CALLBACK_PATTERN = r"[A-Za-z_$][A-Za-z0-9_$]{0,63}(\.[A-Za-z_$][A-Za-z0-9_$]{0,63}){0,3}"
 _CALLBACK = re.compile(CALLBACK_PATTERN)
-_INT = re.compile(r"[+-]?\d{1,15}")  # within JavaScript's exact integers
+_INT = re.compile(r"[+-]?\d{1,16}")  # then held to store.MAX_TOTAL, as JavaScript can
 _BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
 
 # Counters made by a first hit, as CountAPI made them: no reset, updates of 0 to 1.
@@ -136,7 +144,10 @@ def _int_param(request: HttpRequest, name: str, default: int | None = None) -> i
         return default
     if not _INT.fullmatch(raw.strip()):
         raise BadRequest(f"{name} must be an integer, got {raw[:40]!r}")
-    return int(raw)
+    value = int(raw)
+    if abs(value) > store.MAX_TOTAL:
+        raise BadRequest(f"{name} must be between -{store.MAX_TOTAL} and {store.MAX_TOTAL}")
+    return value
 
 
 def _bool_param(request: HttpRequest, name: str, default: bool) -> bool:
@@ -161,7 +172,7 @@ def _options(meta: dict[str, str]) -> dict:
 def _is_admin(request: HttpRequest, counter: Counter, *, required: bool = False) -> bool:
     """Whether the caller holds the counter's admin key (or ADMIN_TOKEN). A wrong key raises
     WrongKey; no key raises KeyRequired when ``required``, else the caller is anonymous."""
-    found = access(request, store.info(counter).meta)
+    found = access(request, ruling_meta(counter))
     if found is Access.DENIED:
         raise WrongKey
     if found is Access.ANONYMOUS and required:
@@ -234,6 +245,11 @@ def info(request: HttpRequest, counter: Counter) -> HttpResponse:
     found = store.info(counter)
     if found.total is None:
         return json_response(request, {"error": "Key not found"}, status=404, counter=counter)
+    rules = ruling_meta(counter, found.meta)
+    if is_private(rules) and access(request, rules) is not Access.ADMIN:
+        return json_response(
+            request, {"error": "this counter is private: send its admin key"}, status=403
+        )
     created = found.meta.get("created")
     payload = {
         "namespace": counter.namespace,
@@ -249,7 +265,7 @@ def info(request: HttpRequest, counter: Counter) -> HttpResponse:
 @api_view(cors=False)
 def set_value(request: HttpRequest, counter: Counter) -> HttpResponse:
     value = _int_param(request, "value")
-    found = access(request, store.info(counter).meta)
+    found = access(request, ruling_meta(counter))
     if found is Access.DENIED:
         return json_response(request, {"error": "wrong admin key"}, status=403, cors=False)
     status, old = store.set_total(counter, value, require_reset_enabled=found is not Access.ADMIN)
@@ -269,6 +285,8 @@ def update(request: HttpRequest, counter: Counter) -> HttpResponse:
     defaults = (HIT_DEFAULTS["update_lowerbound"], HIT_DEFAULTS["update_upperbound"])
     status, value = store.update(counter, amount, bounds=None if admin else defaults)
     payload = {"value": value if status != -1 else None}
+    if status == -2:
+        raise BadRequest(f"the total would pass the largest count, {store.MAX_TOTAL}")
     code = {1: 200, 0: 403, -1: 404}[status]
     return json_response(request, payload, status=code, cors=False, counter=counter)
 
@@ -293,6 +311,30 @@ def delete(request: HttpRequest, counter: Counter) -> HttpResponse:
     return json_response(request, payload, cors=False, counter=counter)
 
 
+@api_view(cors=False)
+def rotate_admin_key(request: HttpRequest, counter: Counter) -> HttpResponse:
+    """A new admin key for the counter (POST, with the current key or ADMIN_TOKEN); the old
+    key stops working at once. The new key is shown in this answer only."""
+    if request.method != "POST":
+        return json_response(
+            request, {"error": "POST to rotate the admin key"}, status=405, cors=False
+        )
+    _is_admin(request, counter, required=True)
+    expected = store.info(counter).meta.get("admin_key_sha256", "")
+    admin_key, admin_hash = new_admin_key()
+    status = store.replace_admin_key(counter, expected=expected, new=admin_hash)
+    if status == -1:
+        return json_response(request, {"error": "Key not found"}, status=404, cors=False)
+    if status == 0:
+        return json_response(
+            request, {"error": "the admin key changed meanwhile"}, status=409, cors=False
+        )
+    payload = {"namespace": counter.namespace, "key": counter.key, "admin_key": admin_key}
+    response = json_response(request, payload, cors=False, counter=counter)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @api_view(counter_in_path=False)
 def stats(request: HttpRequest) -> HttpResponse:
     return json_response(request, {"version": VERSION, **store.service_stats()})
@@ -306,7 +348,7 @@ def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
     days = _int_param(request, "days", 30)
     if not 1 <= days <= settings.COUNTER_RETENTION_DAYS:
         raise BadRequest(f"days must be 1 to {settings.COUNTER_RETENTION_DAYS}")
-    if store.info(counter).meta.get("private") == "1" and not _is_admin(request, counter):
+    if is_private(ruling_meta(counter)) and not _is_admin(request, counter):
         return json_response(
             request, {"error": "this counter is private: send its admin key"}, status=403
         )

@@ -42,6 +42,8 @@ def _int(value, what: str, *, minimum: int | None = 0) -> int:
         raise BackupError(f"{what} must be an integer")
     if minimum is not None and value < minimum:
         raise BackupError(f"{what} must be {minimum} or more")
+    if abs(value) > store.MAX_TOTAL:
+        raise BackupError(f"{what} is beyond the largest count, {store.MAX_TOTAL}")
     return value
 
 

@@ -57,6 +57,21 @@ def color(value: str) -> str:
     return f"#{match.group(1).lower()}"
 
 
+# What XML 1.0 allows in a document: an SVG with anything else is malformed, and browsers
+# show an error instead of the badge.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def check_text(text: str) -> str:
+    """``text`` when an SVG may carry it, else BadgeOptionError naming the character."""
+    bad = _NOT_XML.search(text)
+    if bad:
+        raise BadgeOptionError(
+            f"badge text cannot contain the character U+{ord(bad.group()):04X} (not allowed in XML)"
+        )
+    return text
+
+
 _SUFFIXES = ("", "k", "M", "G", "T", "P")
 
 
@@ -176,6 +191,8 @@ def render_svg(
         raise BadgeOptionError(f"unknown style {style[:40]!r}: use one of {', '.join(STYLES)}")
     if len(label) > MAX_TEXT or len(message) > MAX_TEXT:
         raise BadgeOptionError(f"label and message are at most {MAX_TEXT} characters")
+    check_text(label)
+    check_text(message)
     s = _STYLES[style]
     if s.uppercase:
         label, message = label.upper(), message.upper()

@@ -18,9 +18,14 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from counter import charts, store
 from counter.creation import AlreadyExists, create_counter
-from counter.embeds import SITE_KEY
-from counter.names import Counter, InvalidName, counter_from_path
-from counter.permissions import hash_admin_key
+from counter.names import SITE_KEY, Counter, InvalidName, counter_from_path
+from counter.permissions import (
+    RateLimited,
+    check_rate,
+    hash_admin_key,
+    is_private,
+    ruling_meta,
+)
 from counter.responses import document
 
 RANGES = (30, 90, 365)
@@ -54,6 +59,18 @@ def create(request: HttpRequest) -> HttpResponse:
     token would need a cookie on every visitor of the landing page.
     """
     form = request.POST
+    try:  # one budget with the API's /create: the same bucket for the client's address
+        check_rate(request, action="create", rule=settings.CREATE_RATE_LIMIT)
+    except RateLimited as exc:
+        base = request.build_absolute_uri("/").rstrip("/")
+        response = _page(
+            request,
+            "counter/landing.html",
+            {"base": base, "error": f"Too many new counters: {exc}.", "form": form},
+            status=429,
+        )
+        response["Retry-After"] = str(exc.reset)
+        return response
     try:
         created = create_counter(
             namespace=form.get("namespace") or None,
@@ -89,7 +106,9 @@ def _cookie_name(counter: Counter) -> str:
 def _is_owner(request: HttpRequest, counter: Counter, meta: dict) -> bool:
     stored = meta.get("admin_key_sha256", "")
     try:
-        value = request.get_signed_cookie(_cookie_name(counter), salt="owner")
+        value = request.get_signed_cookie(
+            _cookie_name(counter), salt="owner", max_age=settings.OWNER_COOKIE_AGE
+        )  # the signature's own age: a copied cookie does not outlive its lifetime
     except (KeyError, BadSignature):
         return False
     return bool(stored) and hmac.compare_digest(value, stored)
@@ -105,7 +124,8 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
     info = store.info(counter)
     if info.total is None:
         return _page(request, "counter/not_found.html", {"counter": counter}, status=404)
-    if info.meta.get("private") == "1" and not _is_owner(request, counter, info.meta):
+    rules = ruling_meta(counter, info.meta)  # a page counter is its site's
+    if is_private(rules) and not _is_owner(request, counter, rules):
         # A form, like Django's LoginView (200): what matters is that no figure is shown.
         return _page(request, "counter/locked.html", {"counter": counter})
     try:
@@ -126,7 +146,7 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "rows": list(reversed(figures.days)),
         "top_pages": store.top_pages(counter) if site else None,
         "path": info.meta.get("path"),
-        "private": info.meta.get("private") == "1",
+        "private": is_private(rules),
         "base": base,
         "salt_rotation": settings.VISITOR_SALT_ROTATION,
     }
@@ -144,7 +164,7 @@ def unlock(request: HttpRequest, path: str) -> HttpResponse:
         counter = counter_from_path(path)
     except InvalidName as exc:
         return _page(request, "counter/not_found.html", {"reason": str(exc)}, status=400)
-    stored = store.info(counter).meta.get("admin_key_sha256", "")
+    stored = ruling_meta(counter).get("admin_key_sha256", "")
     given = hash_admin_key(request.POST.get("admin_key", "").strip())
     if not stored or not hmac.compare_digest(given, stored):
         return _page(

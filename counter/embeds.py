@@ -15,8 +15,15 @@ from pathlib import Path
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from counter import badges, store, visitors
-from counter.names import Counter, InvalidName, counter_from_parts, counter_from_path
+from counter import badges, permissions, store, visitors
+from counter.names import (
+    PAGE_PREFIX,
+    SITE_KEY,
+    Counter,
+    InvalidName,
+    counter_from_parts,
+    counter_from_path,
+)
 from counter.responses import text
 
 # Counting responses must not be cached anywhere, GitHub's camo image proxy included.
@@ -29,7 +36,6 @@ _PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBR
 _SCRIPT = (Path(__file__).parent / "static" / "embed" / "site.js").read_bytes()
 _VALUES = ("total", "uniques", "today", "today/total")
 _MAX_PATH = 512
-SITE_KEY = "site"
 
 
 def _respond(body: bytes | str, content_type: str, headers: dict) -> HttpResponse:
@@ -83,7 +89,7 @@ def badge_options(request: HttpRequest) -> BadgeOptions:
     style = query.get("style", "flat")
     if style not in badges.STYLES:
         raise badges.BadgeOptionError(f"style must be one of {', '.join(badges.STYLES)}")
-    label = query.get("label", "visitors")
+    label = badges.check_text(query.get("label", "visitors"))
     if len(label) > badges.MAX_TEXT:
         raise badges.BadgeOptionError(f"label is at most {badges.MAX_TEXT} characters")
     return BadgeOptions(
@@ -118,6 +124,18 @@ def _message(options: BadgeOptions, counter: Counter, hit: store.Hit | None) -> 
     }[options.value]()
 
 
+_PRIVATE = "Forbidden: this counter is private; its badge shows the total only.\n"
+
+
+def _private_figures(request: HttpRequest, counter: Counter) -> bool:
+    """A private counter's badge shows its total (public, as /get is); other figures only
+    with its admin key (?token=). One more read, for those badges only."""
+    rules = permissions.ruling_meta(counter)
+    if not permissions.is_private(rules):
+        return False
+    return permissions.access(request, rules) is not permissions.Access.ADMIN
+
+
 @require_safe
 def badge(request: HttpRequest, path: str) -> HttpResponse:
     """``/badge/<ns>/<key>.svg`` counts a visit and draws it; ``?count=0`` only draws."""
@@ -126,6 +144,8 @@ def badge(request: HttpRequest, path: str) -> HttpResponse:
         options = badge_options(request)
     except (InvalidName, badges.BadgeOptionError) as exc:
         return text(f"Bad request: {exc}\n", status=400)
+    if options.value != "total" and _private_figures(request, counter):
+        return text(_PRIVATE, status=403)
     hit = None
     if options.counting:
         hit = _visit(request, counter, uniques=options.value == "uniques")
@@ -149,6 +169,8 @@ def shields_endpoint(request: HttpRequest, path: str) -> HttpResponse:
         options = badge_options(request)
     except (InvalidName, badges.BadgeOptionError) as exc:
         return text(f"Bad request: {exc}\n", status=400)
+    if options.value != "total" and _private_figures(request, counter):
+        return text(_PRIVATE, status=403)
     payload = {
         "schemaVersion": 1,
         "label": options.label,
@@ -183,7 +205,7 @@ def script(request: HttpRequest) -> HttpResponse:
 def page_counter(namespace: str, path: str) -> Counter:
     """The counter of one page: ``p.<hash of the path>`` (any path, always a valid name)."""
     digest = hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=8)
-    return counter_from_parts(namespace=namespace, key=f"p.{digest.hexdigest()}")
+    return counter_from_parts(namespace=namespace, key=f"{PAGE_PREFIX}{digest.hexdigest()}")
 
 
 def normalise_path(raw: str) -> str:

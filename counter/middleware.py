@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from counter import metrics, store
-from counter.store import StoreUnavailable
+from counter.store import CounterAtLimit, StoreUnavailable
 
 logger = logging.getLogger("counter")
 
@@ -89,6 +89,25 @@ class RequestLogMiddleware:
             )
         return response
 
+    def process_exception(self, request, exception):
+        """A view's unexpected exception (a 500): its traceback, with route and method, goes
+        to the console at any DEBUG setting (Django's own logger prints only with DEBUG on).
+        StoreUnavailable is expected (a 503, answered by StoreUnavailableMiddleware)."""
+        if isinstance(exception, StoreUnavailable):
+            return None
+        match = request.resolver_match
+        route = match.url_name if match is not None else "unmatched"
+        method = request.method if request.method in _METHODS else "other"
+        request_logger.error(
+            "%s %s failed: %s",
+            method,
+            route,
+            type(exception).__name__,
+            exc_info=exception,
+            extra={"method": method, "route": route, "status": 500},
+        )
+        return None
+
 
 class StoreUnavailableMiddleware:
     """Answer ``StoreUnavailable`` with a fast 503 and ``Retry-After``, never a traceback."""
@@ -100,6 +119,8 @@ class StoreUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, CounterAtLimit):
+            return _error(request, 409, str(exception).capitalize() + ".")
         if not isinstance(exception, StoreUnavailable):
             return None
         message = (
@@ -120,3 +141,18 @@ class StoreUnavailableMiddleware:
         response["Retry-After"] = str(settings.STORE_RETRY_AFTER)
         response["Cache-Control"] = "no-store"
         return response
+
+
+def _error(request, status: int, message: str) -> HttpResponse:
+    """A 4xx the store raised, in the request's language: JSON for the API, text otherwise."""
+    if getattr(request, "wants_json", False):
+        response = HttpResponse(
+            json.dumps({"error": message}), status=status, content_type="application/json"
+        )
+        response["Access-Control-Allow-Origin"] = "*"
+    else:
+        response = HttpResponse(
+            message + "\n", status=status, content_type="text/plain; charset=utf-8"
+        )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -12,7 +12,7 @@ _NAME = re.compile(NAME_PATTERN)
 
 
 class InvalidName(ValueError):
-    """A namespace or key outside ``^[A-Za-z0-9_.-]{1,64}$``."""
+    """A namespace or key outside ``^[A-Za-z0-9_.-]{1,64}$``, or made of dots only."""
 
 
 class Counter(NamedTuple):
@@ -24,10 +24,12 @@ class Counter(NamedTuple):
 
 
 def _check(kind: str, value: str) -> str:
-    if not isinstance(value, str) or not _NAME.fullmatch(value):
+    # Not dots only: "." and ".." are resolved away in a URL by browsers and proxies.
+    if not isinstance(value, str) or not _NAME.fullmatch(value) or not value.strip("."):
         shown = value if isinstance(value, str) and len(value) <= 80 else f"{str(value)[:80]}..."
         raise InvalidName(
-            f"invalid {kind} {shown!r}: use 1 to 64 characters from A-Z a-z 0-9 _ . -"
+            f"invalid {kind} {shown!r}: use 1 to 64 characters from A-Z a-z 0-9 _ . -, "
+            "not only dots"
         )
     return value
 
@@ -43,6 +45,19 @@ def counter_from_path(path: str) -> Counter:
     if not slash:
         return counter_from_parts(namespace=DEFAULT_NAMESPACE, key=path)
     return counter_from_parts(namespace=namespace, key=key)
+
+
+# The page script's counters in a namespace: the site's (``site``) and one per page
+# (``p.<hash of the path>``), whose owner and privacy are the site's.
+SITE_KEY = "site"
+PAGE_PREFIX = "p."
+
+
+def governing(counter: Counter) -> Counter:
+    """The counter whose admin key and options decide who may see ``counter``."""
+    if counter.key.startswith(PAGE_PREFIX):
+        return Counter(counter.namespace, SITE_KEY)
+    return counter
 
 
 DEFAULT_NAMESPACE = "default"

@@ -17,6 +17,15 @@ _ERROR = {
     "required": ["error"],
     "properties": {"error": {"type": "string"}},
 }
+_NEW_KEY = {
+    "type": "object",
+    "required": ["namespace", "key", "admin_key"],
+    "properties": {
+        "namespace": {"type": "string"},
+        "key": {"type": "string"},
+        "admin_key": {"type": "string"},
+    },
+}
 _VALUE = {
     "type": "object",
     "required": ["value"],
@@ -315,6 +324,20 @@ def document() -> dict:
                         "503": _UNAVAILABLE,
                     },
                 }
+            },
+            "/api/v1/counters/{namespace}/{key}/admin-key": {
+                "post": _operation(
+                    "Replace the counter's admin key (the current key or ADMIN_TOKEN "
+                    "required); the old key stops working at once",
+                    {
+                        "200": _json(_NEW_KEY, "the new admin key, shown only here"),
+                        "401": _json(_ERROR, "no admin key given"),
+                        "403": _json(_ERROR, "wrong admin key"),
+                        "404": _json(_ERROR, "no such counter"),
+                        "409": _json(_ERROR, "rotated by another call meanwhile"),
+                    },
+                    admin=True,
+                )
             },
             "/api/v1/counters/{namespace}/{key}": {
                 "get": _operation(

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from counter import metrics, store, visitors
+from counter.names import Counter, governing
 
 
 class Access(enum.Enum):
@@ -29,6 +30,19 @@ def new_admin_key() -> tuple[str, str]:
 
 def hash_admin_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def ruling_meta(counter: Counter, meta: dict[str, str] | None = None) -> dict[str, str]:
+    """The metadata whose admin key and options rule ``counter``: its own (``meta``, when the
+    caller has read it already), or its site's for a page counter."""
+    ruler = governing(counter)
+    if ruler == counter and meta is not None:
+        return meta
+    return store.info(ruler).meta
+
+
+def is_private(meta: dict[str, str]) -> bool:
+    return meta.get("private") == "1"
 
 
 def presented_key(request: HttpRequest) -> str | None:

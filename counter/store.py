@@ -59,6 +59,7 @@ _UNAVAILABLE = (
     redis.exceptions.ReadOnlyError,  # a primary demoted by a failover
     redis.exceptions.ClusterDownError,
     redis.exceptions.TryAgainError,  # a slot moving between nodes
+    redis.exceptions.OutOfMemoryError,  # at maxmemory with noeviction: writes refused
 )
 
 # A day's uniques are its HyperLogLog's PFCOUNT. Counting it on every hit that changes the HLL
@@ -95,6 +96,10 @@ _HIT = (
 --       now (ms since the epoch), HLL key prefix (+ yyyymmdd: same hash tag, same slot),
 --       1 to answer the unique visitor-days too
 local total = redis.call('INCR', KEYS[1])
+if total > 9007199254740991 then  -- MAX_TOTAL: past it Lua's numbers (and JSON's) are inexact
+  redis.call('DECR', KEYS[1])
+  return 'limit'
+end
 if total == 1 then redis.call('HSETNX', KEYS[6], 'created', ARGV[5]) end
 local day_hits = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 local new_today = redis.call('PFADD', KEYS[5], ARGV[2])
@@ -180,17 +185,31 @@ return {1, tonumber(old)}
 """
 
 _UPDATE = """
--- KEYS: total, metadata. ARGV: amount, 1 when the bounds apply, default lower, upper.
--- Returns {status, value}: status 1 updated, 0 out of bounds, -1 no such counter.
+-- KEYS: total, metadata. ARGV: amount, 1 when the bounds apply, default lower, upper,
+-- the largest total allowed (either sign).
+-- Returns {status, value}: status 1 updated, 0 out of bounds, -1 no such counter,
+-- -2 the total would pass the largest allowed.
 local current = redis.call('GET', KEYS[1])
 if not current then return {-1, 0} end
+local amount = tonumber(ARGV[1])
 if ARGV[2] == '1' then
-  local amount = tonumber(ARGV[1])
   local lower = tonumber(redis.call('HGET', KEYS[2], 'update_lowerbound') or ARGV[3])
   local upper = tonumber(redis.call('HGET', KEYS[2], 'update_upperbound') or ARGV[4])
   if amount < lower or amount > upper then return {0, tonumber(current)} end
 end
+local limit = tonumber(ARGV[5])
+local after = tonumber(current) + amount
+if after > limit or after < -limit then return {-2, tonumber(current)} end
 return {1, redis.call('INCRBY', KEYS[1], ARGV[1])}
+"""
+
+_ROTATE = """
+-- KEYS: metadata. ARGV: the admin key's hash as the caller read it ('' for none), the new one.
+-- Returns 1 replaced, 0 it changed meanwhile (a concurrent rotation), -1 no such counter.
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if (redis.call('HGET', KEYS[1], 'admin_key_sha256') or '') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'admin_key_sha256', ARGV[2])
+return 1
 """
 
 _RATE = """
@@ -203,6 +222,18 @@ return {count, redis.call('TTL', KEYS[1])}
 
 class StoreUnavailable(Exception):
     """Redis did not answer (in time); the request can be retried later."""
+
+
+# The largest total either way: past 2^53 - 1 neither Redis' Lua nor JSON clients (doubles)
+# hold a count exactly. set, update, create and import refuse to pass it; a hit at it too.
+MAX_TOTAL = 2**53 - 1
+
+
+class CounterAtLimit(Exception):
+    """The counter's total is at MAX_TOTAL: it counts no further (answered with a 4xx)."""
+
+    def __init__(self) -> None:
+        super().__init__(f"the counter is at its largest total, {MAX_TOTAL}: it counts no further")
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +451,7 @@ _CREATE_SCRIPT = Script(None, _CREATE.encode())
 _SET_SCRIPT = Script(None, _SET.encode())
 _UPDATE_SCRIPT = Script(None, _UPDATE.encode())
 _RATE_SCRIPT = Script(None, _RATE.encode())
+_ROTATE_SCRIPT = Script(None, _ROTATE.encode())
 
 
 def _send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
@@ -513,7 +545,9 @@ def _hit_command(
 
 
 def _as_hit(reply: bytes) -> Hit:
-    """The hit script's answer: b"total new-today today's-hits visitor-days"."""
+    """The hit script's answer: b"total new-today today's-hits visitor-days" (or b"limit")."""
+    if reply == b"limit":
+        raise CounterAtLimit
     total, new, today, visitor_days = reply.split()
     return Hit(int(total), new == b"1", int(today), int(visitor_days))
 
@@ -649,15 +683,23 @@ def set_total(counter: Counter, value: int, *, require_reset_enabled: bool) -> t
 def update(counter: Counter, amount: int, *, bounds: tuple[int, int] | None) -> tuple[int, int]:
     """Add ``amount`` (within the counter's update bounds unless ``bounds`` is None, whose
     values are the defaults for counters that never stored theirs); return (status, total):
-    1 updated, 0 out of bounds, -1 no such counter."""
+    1 updated, 0 out of bounds, -1 no such counter, -2 the total would pass MAX_TOTAL."""
     keys = (_key(counter, "n"), _key(counter, "m"))
     lower, upper = bounds or (0, 0)
+    args = (amount, int(bounds is not None), lower, upper, MAX_TOTAL)
     with _STORE_ERRORS:
         client = _client()
-        status, value = _run(_UPDATE_SCRIPT, keys, (amount, int(bounds is not None), lower, upper))
+        status, value = _run(_UPDATE_SCRIPT, keys, args)
         if status == 1:
             client.incr(_stat("keys_updated"))
     return int(status), int(value)
+
+
+def replace_admin_key(counter: Counter, *, expected: str, new: str) -> int:
+    """Replace the admin key's hash if it is still ``expected``: 1 done, 0 it changed
+    meanwhile, -1 no such counter. The old key stops working at once."""
+    with _STORE_ERRORS:
+        return int(_run(_ROTATE_SCRIPT, (_key(counter, "m"),), (expected, new)))
 
 
 def delete(counter: Counter, *, now: datetime | None = None) -> bool:
@@ -773,6 +815,10 @@ def import_counter(counter: Counter, data: dict, *, replace: bool) -> None:
     day_ttl = settings.COUNTER_RETENTION_DAYS * 86400
     with _STORE_ERRORS:
         client = _client()
+        if data["total"] and not replace:
+            after = int(client.get(_key(counter, "n")) or 0) + data["total"]
+            if abs(after) > MAX_TOTAL:
+                raise ValueError(f"{counter}: merged, its total would pass {MAX_TOTAL}")
         pipe = client.pipeline(transaction=True)
         if replace:
             delete(counter)
@@ -826,7 +872,39 @@ def period_salt(period: str, *, ttl: int) -> bytes:
     return bytes.fromhex(salt.decode() if isinstance(salt, bytes) else salt)
 
 
-def ping() -> None:
-    """Raise StoreUnavailable unless Redis answers."""
+def rewrite_aof_after(period: str, *, claim_seconds: int) -> str:
+    """Once ``period``'s salt has expired, rewrite the server's append-only file.
+
+    The AOF records every write: the period's salt and each visitor id (a PFADD argument)
+    stay on disk until the file is rewritten, which Redis does by itself only when it has
+    doubled. A rewrite writes what exists now (the salt is gone, HyperLogLogs are registers),
+    and Redis 7+/Valkey delete the old files once it is done. One process of the deployment
+    does it: the first to claim the period. Returns what happened: ``"salt alive"`` (too
+    early), ``"claimed"`` (another process did it), ``"no aof"`` or ``"rewriting"``.
+    """
     with _STORE_ERRORS:
-        _client().ping()
+        client = _client()
+        if client.exists(_cache_key(f"salt:{period}")):
+            return "salt alive"
+        claim = _cache_key(f"aof-rewritten:{period}")
+        if not client.set(claim, 1, nx=True, ex=claim_seconds):
+            return "claimed"
+        nodes = client.get_primaries() if hasattr(client, "get_primaries") else [None]
+        rewriting = False
+        for node in nodes:
+            server = client if node is None else client.get_redis_connection(node)
+            if not int(server.info("persistence").get("aof_enabled", 0)):
+                continue
+            try:
+                server.bgrewriteaof()
+            except redis.exceptions.ResponseError as exc:  # one already running: it will do
+                logger.info("AOF rewrite after %s: %s", period, exc)
+            rewriting = True
+    return "rewriting" if rewriting else "no aof"
+
+
+def ping() -> None:
+    """Raise StoreUnavailable unless Redis answers and takes writes: a tiny key that expires
+    at once, so a server out of memory (noeviction) or a read-only replica is not ready."""
+    with _STORE_ERRORS:
+        _client().set(_cache_key("ready"), 1, px=1000)

@@ -34,5 +34,10 @@ urlpatterns = [
     path("js/v1/site.js", embeds.script, name="script"),
     re_path(r"^e/(?P<namespace>[\s\S]*)\Z", embeds.beacon, name="beacon"),
     # visitorsite v1
+    re_path(
+        r"^api/v1/counters/(?P<path>[\s\S]*)/admin-key\Z",
+        api.rotate_admin_key,
+        name="api-v1-admin-key",
+    ),
     _counter_route("api/v1/counters", api.counter_detail, "api-v1-counter"),
 ]

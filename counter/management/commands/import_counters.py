@@ -41,7 +41,7 @@ class Command(BaseCommand):
                 store.import_counter(counter, data, replace=replace)
                 if progress and done % 100 == 0:
                     sys.stderr.write(f"\rimported {done} of {len(records)}")
-        except store.StoreUnavailable as exc:
+        except (store.StoreUnavailable, ValueError) as exc:
             raise CommandError(f"{exc} (after {done - 1} counters)") from exc
         if progress:
             sys.stderr.write("\n")

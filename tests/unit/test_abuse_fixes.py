@@ -1,0 +1,130 @@
+"""Smaller abuse findings: every creation path rate limited, admin keys that can be rotated,
+owner cookies that expire, names of dots only, badge text XML cannot carry."""
+
+import pytest
+from django.core import signing
+
+from counter import store
+from counter.names import Counter, InvalidName, counter_from_path
+
+
+def _create(client, key="rotating") -> str:
+    response = client.get("/create", {"namespace": "abuse", "key": key})
+    assert response.status_code == 200
+    return response.json()["admin_key"]
+
+
+def test_rotating_the_admin_key_stops_the_old_one_at_once(client):
+    old = _create(client)
+    url = "/api/v1/counters/abuse/rotating/admin-key"
+    assert client.post(url).status_code == 401
+    assert client.post(url, HTTP_AUTHORIZATION="Bearer wrong-key-wrong-key").status_code == 403
+    assert client.get(url, HTTP_AUTHORIZATION=f"Bearer {old}").status_code == 405
+    response = client.post(url, HTTP_AUTHORIZATION=f"Bearer {old}")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    new = response.json()["admin_key"]
+    assert new != old
+    reset = "/reset/abuse/rotating"
+    assert client.get(reset, HTTP_AUTHORIZATION=f"Bearer {old}").status_code == 403
+    assert client.get(reset, HTTP_AUTHORIZATION=f"Bearer {new}").status_code == 200
+    missing = client.post("/api/v1/counters/abuse/none/admin-key", HTTP_AUTHORIZATION="Bearer x")
+    assert missing.status_code in {403, 404}
+
+
+def test_a_rotation_that_raced_another_changes_nothing(client):
+    _create(client, "raced")
+    counter = Counter("abuse", "raced")
+    before = store.info(counter).meta["admin_key_sha256"]
+    assert store.replace_admin_key(counter, expected="not-the-hash", new="x") == 0
+    assert store.info(counter).meta["admin_key_sha256"] == before
+    assert store.replace_admin_key(Counter("abuse", "nothing"), expected="", new="x") == -1
+
+
+def test_the_form_shares_the_create_rate_limit(client, settings):
+    settings.CREATE_RATE_LIMIT = (2, 3600)
+    assert client.get("/create", {"namespace": "rl", "key": "one"}).status_code == 200
+    assert client.post("/new", {"namespace": "rl", "key": "two"}).status_code == 200
+    refused = client.post("/new", {"namespace": "rl", "key": "three"})
+    assert refused.status_code == 429
+    assert refused["Retry-After"]
+    assert store.total(Counter("rl", "three")) is None
+    assert client.get("/create", {"namespace": "rl", "key": "four"}).status_code == 429
+
+
+def test_the_owner_cookie_expires(client, settings, monkeypatch):
+    response = client.post("/new", {"namespace": "owned", "key": "page", "private": "on"})
+    admin_key = response.context["created"].admin_key
+    unlocked = client.post("/d/owned/page/unlock", {"admin_key": admin_key})
+    assert unlocked.status_code == 302
+    assert _template(client.get("/d/owned/page")) == "counter/dashboard.html"
+    settings.OWNER_COOKIE_AGE = 30
+    real = signing.time.time
+    monkeypatch.setattr(signing.time, "time", lambda: real() + 31)
+    assert _template(client.get("/d/owned/page")) == "counter/locked.html"
+
+
+def _template(response) -> str:
+    return response.templates[0].name
+
+
+@pytest.mark.parametrize("name", [".", "..", "default/..", "../..", "...", "ns/."])
+def test_names_of_dots_only_are_invalid(name, client):
+    with pytest.raises(InvalidName):
+        counter_from_path(name)
+    assert client.get(f"/hit/{name}").status_code in {400, 404}
+
+
+@pytest.mark.parametrize("label", ["%01", "a%0Bb", "%EF%BF%BE", "%00"])
+def test_badge_text_that_xml_forbids_is_a_400(client, label):
+    response = client.get(f"/badge/xml/test.svg?label={label}")
+    assert response.status_code == 400
+    assert b"not allowed in XML" in response.content
+    assert store.total(Counter("xml", "test")) is None
+
+
+def _private(client, namespace="secret.example", key="site") -> str:
+    response = client.get("/create", {"namespace": namespace, "key": key, "private": "true"})
+    assert response.status_code == 200
+    return response.json()["admin_key"]
+
+
+def test_a_private_counter_shows_its_total_and_nothing_else(client):
+    admin_key = _private(client, key="counter")
+    base = "secret.example/counter"
+    assert client.get(f"/hit/{base}", HTTP_USER_AGENT="Mozilla/5.0").json() == {"value": 1}
+    assert client.get(f"/get/{base}").json() == {"value": 1}
+    assert client.get(f"/badge/{base}.svg?count=0").status_code == 200
+    for path in (
+        f"/info/{base}",
+        f"/api/v1/counters/{base}",
+        f"/badge/{base}.svg?value=uniques",
+        f"/badge/{base}.svg?value=today/total",
+        f"/badge/{base}.json?value=today",
+    ):
+        assert client.get(path).status_code == 403, path
+        with_key = client.get(path, HTTP_AUTHORIZATION=f"Bearer {admin_key}")
+        if path.startswith("/badge"):
+            with_key = client.get(path + f"&token={admin_key}")
+        assert with_key.status_code == 200, path
+
+
+def test_a_private_sites_page_counters_are_private_too(client):
+    admin_key = _private(client)
+    browser = {"content_type": "text/plain", "HTTP_USER_AGENT": "Mozilla/5.0"}
+    response = client.post("/e/secret.example", data="/pricing", **browser)
+    assert response.status_code == 204
+    [page] = [k for k in store.iter_counters(namespace="secret.example") if k.key != "site"]
+    path = f"{page.namespace}/{page.key}"
+    assert client.get(f"/info/{path}").status_code == 403
+    assert client.get(f"/api/v1/counters/{path}").status_code == 403
+    dashboard = client.get(f"/d/{path}")
+    assert _template(dashboard) == "counter/locked.html"
+    assert b"/pricing" not in dashboard.content
+    # The site's owner unlocks it with the site's key, and may change it; nobody else may.
+    assert client.get(f"/set/{path}?value=0").status_code == 403
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {admin_key}"}
+    assert client.get(f"/info/{path}", **auth).status_code == 200
+    assert client.get(f"/reset/{path}", **auth).status_code == 200
+    client.post(f"/d/{path}/unlock", {"admin_key": admin_key})
+    assert _template(client.get(f"/d/{path}")) == "counter/dashboard.html"
