@@ -11,7 +11,9 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 
 from counter import store, visitors
 from counter.creation import CREATE_DEFAULTS, AlreadyExists, create_counter
@@ -36,6 +38,10 @@ _BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
 
 # Counters made by a first hit, as CountAPI made them: no reset, updates of 0 to 1.
 HIT_DEFAULTS = {"enable_reset": False, "update_lowerbound": 0, "update_upperbound": 1}
+
+
+class UnsupportedMediaType(Exception):
+    """A POST body that is neither a form nor JSON."""
 
 
 class BadRequest(Exception):
@@ -101,11 +107,15 @@ def api_view(*, cors: bool = True, counter_in_path: bool = True):
                 response["Allow"] = "GET, HEAD, POST, OPTIONS"
                 return response
             try:
+                request.body_params = _body_params(request)
                 if counter_in_path:
                     return view(request, counter_from_path(path))
                 return view(request)
             except (InvalidName, BadRequest) as exc:
                 return json_response(request, {"error": str(exc)}, status=400, cors=cors)
+            except UnsupportedMediaType as exc:
+                message = f"unsupported body type {str(exc)[:60]!r}: send a form or JSON"
+                return json_response(request, {"error": message}, status=415, cors=cors)
             except WrongKey:
                 return json_response(request, {"error": "wrong admin key"}, status=403, cors=cors)
             except KeyRequired:
@@ -136,8 +146,43 @@ def api_view(*, cors: bool = True, counter_in_path: bool = True):
     return decorate
 
 
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _body_params(request: HttpRequest) -> dict:
+    """A POST's parameters: a form, or a JSON object of them; anything else is a 415 and a
+    body that does not parse a 400, both in JSON (never Django's HTML error page)."""
+    if request.method != "POST":
+        return {}
+    try:
+        if not request.body:
+            return {}
+    except RequestDataTooBig:
+        raise BadRequest("the body is too large") from None
+    content_type = request.content_type or ""
+    if content_type == "application/json":
+        try:
+            data = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest(f"the body is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise BadRequest("the JSON body must be an object of parameters")
+        return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+    if content_type in _FORMS or content_type == "text/plain":
+        try:
+            return request.POST.dict()
+        except (MultiPartParserError, RequestDataTooBig) as exc:
+            raise BadRequest(f"the body could not be read: {exc}") from None
+    raise UnsupportedMediaType(content_type)
+
+
+def _param(request: HttpRequest, name: str) -> str | None:
+    value = request.GET.get(name)
+    return value if value is not None else request.body_params.get(name)
+
+
 def _int_param(request: HttpRequest, name: str, default: int | None = None) -> int:
-    raw = request.GET.get(name, request.POST.get(name))
+    raw = _param(request, name)
     if raw is None or raw == "":
         if default is None:
             raise BadRequest(f"{name} is required (an integer)")
@@ -151,7 +196,7 @@ def _int_param(request: HttpRequest, name: str, default: int | None = None) -> i
 
 
 def _bool_param(request: HttpRequest, name: str, default: bool) -> bool:
-    raw = request.GET.get(name, request.POST.get(name))
+    raw = _param(request, name)
     if raw is None or raw == "":
         return default
     try:
@@ -219,8 +264,8 @@ def create(request: HttpRequest) -> HttpResponse:
         ),
         "private": _bool_param(request, "private", False),
     }
-    namespace = request.GET.get("namespace") or request.POST.get("namespace")
-    key = request.GET.get("key") or request.POST.get("key")
+    namespace = _param(request, "namespace") or None
+    key = _param(request, "key") or None
     headers = check_rate(request, action="create", rule=settings.CREATE_RATE_LIMIT)
     try:
         created = create_counter(namespace=namespace, key=key, **options)
@@ -282,6 +327,11 @@ def set_value(request: HttpRequest, counter: Counter) -> HttpResponse:
 def update(request: HttpRequest, counter: Counter) -> HttpResponse:
     amount = _int_param(request, "amount")
     admin = _is_admin(request, counter)
+    if not admin and visitors.is_bot(visitors.user_agent(request)):
+        # An anonymous update is a visit by other means: a crawler's changes nothing.
+        value = store.total(counter)
+        status = 200 if value is not None else 404
+        return json_response(request, {"value": value}, status=status, cors=False, counter=counter)
     defaults = (HIT_DEFAULTS["update_lowerbound"], HIT_DEFAULTS["update_upperbound"])
     status, value = store.update(counter, amount, bounds=None if admin else defaults)
     payload = {"value": value if status != -1 else None}

@@ -203,6 +203,18 @@ if after > limit or after < -limit then return {-2, tonumber(current)} end
 return {1, redis.call('INCRBY', KEYS[1], ARGV[1])}
 """
 
+_ADMIT = """
+-- KEYS: the site's pages (page key -> views). ARGV: the page's key, the most pages a site
+-- keeps, the key of its "other" page. Counts the view in the set and returns 1 when the page
+-- is known, is "other", or the set has room; else returns 0 (the caller counts it as other).
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) or ARGV[1] == ARGV[3]
+   or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZINCRBY', KEYS[1], 1, ARGV[1])
+  return 1
+end
+return 0
+"""
+
 _ROTATE = """
 -- KEYS: metadata. ARGV: the admin key's hash as the caller read it ('' for none), the new one.
 -- Returns 1 replaced, 0 it changed meanwhile (a concurrent rotation), -1 no such counter.
@@ -452,6 +464,7 @@ _SET_SCRIPT = Script(None, _SET.encode())
 _UPDATE_SCRIPT = Script(None, _UPDATE.encode())
 _RATE_SCRIPT = Script(None, _RATE.encode())
 _ROTATE_SCRIPT = Script(None, _ROTATE.encode())
+_ADMIT_SCRIPT = Script(None, _ADMIT.encode())
 
 
 def _send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
@@ -565,34 +578,60 @@ def hit(
     return _as_hit(reply)
 
 
+# Past PAGES_PER_SITE distinct pages, a site's new paths are counted on this one page.
+OTHER_PAGE_KEY = "p.other"
+OTHER_PAGE_PATH = "(other pages)"
+
+
 def hit_page(
     site: Counter, page: Counter, *, visitor_id: str, path: str, now: datetime | None = None
 ) -> tuple[Hit, Hit]:
     """Count a page view on the site's counter and the page's, and keep the page's original
-    path for display: one pipelined round trip (two hash tags, so not one script)."""
+    path for display: one pipelined round trip (two hash tags, so not one script).
+
+    A site has at most PAGES_PER_SITE page counters: the site's set of pages admits a new one
+    while it has room (in the same round trip); past that, the new path's counter, just made
+    by this view, is deleted again and the view counted on the site's "other" page instead
+    (two more round trips, for such views only).
+    """
     with _STORE_ERRORS:
         backend = _current()
-        for _attempt in (1, 2):
-            pipe = backend.client.pipeline(transaction=False)
-            for counter in (site, page):
-                keys, args = _hit_command(backend.prefix, counter, visitor_id, now)
-                pipe.execute_command("EVALSHA", _HIT_SCRIPT.sha, len(keys), *keys, *args)
-            pipe.hsetnx(_key(page, "m"), "path", path)
-            pipe.zincrby(_key(site, "pages"), 1, page.key)
-            if backend.wait:
-                pipe.execute_command("WAIT", *backend.wait)
-            replies = pipe.execute(raise_on_error=False)
-            if not any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
-                break
-            # Redis restarted: no script was run (both hits failed alike); load and redo.
-            _HIT_SCRIPT.sha = backend.client.script_load(_HIT_SCRIPT.script)
-        for reply in replies:
-            if isinstance(reply, Exception):
-                raise reply
-        if backend.wait and replies[-1] < backend.wait[0]:
-            metrics.count(metrics.REPLICATION_LAGGED)
+        replies = _page_view(backend, site, page, visitor_id, path, now, count_site=True)
+        site_hit, page_hit = _as_hit(replies[0]), _as_hit(replies[1])
+        if not replies[3]:
+            delete(page, now=now)
+            other = Counter(page.namespace, OTHER_PAGE_KEY)
+            replies = _page_view(backend, site, other, visitor_id, OTHER_PAGE_PATH, now)
+            page_hit = _as_hit(replies[0])
     metrics.count(metrics.HITS, 2)
-    return _as_hit(replies[0]), _as_hit(replies[1])
+    return site_hit, page_hit
+
+
+def _page_view(backend, site, page, visitor_id, path, now, *, count_site: bool = False) -> list:
+    counters = (site, page) if count_site else (page,)
+    for _attempt in (1, 2):
+        pipe = backend.client.pipeline(transaction=False)
+        for counter in counters:
+            keys, args = _hit_command(backend.prefix, counter, visitor_id, now)
+            pipe.execute_command("EVALSHA", _HIT_SCRIPT.sha, len(keys), *keys, *args)
+        pipe.hsetnx(_key(page, "m"), "path", path)
+        pages = _key(site, "pages")
+        cap = settings.PAGES_PER_SITE
+        pipe.execute_command("EVALSHA", _ADMIT_SCRIPT.sha, 1, pages, page.key, cap, OTHER_PAGE_KEY)
+        if backend.wait:
+            pipe.execute_command("WAIT", *backend.wait)
+        replies = pipe.execute(raise_on_error=False)
+        if not any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
+            break
+        # Redis restarted: no script was run; load them and redo.
+        for script in (_HIT_SCRIPT, _ADMIT_SCRIPT):
+            script.sha = backend.client.script_load(script.script)
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+    if backend.wait and replies[-1] < backend.wait[0]:
+        metrics.count(metrics.REPLICATION_LAGGED)
+    return replies
 
 
 def bot_hit(counter: Counter) -> Hit:

@@ -133,10 +133,18 @@ def _bot_allow(pattern: str) -> re.Pattern | None:
 def is_bot(user_agent: str) -> bool:
     """Crawlers, spiders, monitors and headless browsers, per the crawlerdetect library,
     except what BOT_ALLOW lets through (HTTP tools, image proxies fetching for a person)."""
+    if not user_agent.strip():
+        return True  # browsers always send one; only scripts and probes send none
     allow = _bot_allow(settings.BOT_ALLOW)
-    if allow is not None and allow.search(user_agent):
+    if allow is not None and any(allow.fullmatch(name) for name in _PRODUCT.findall(user_agent)):
         return False
     return CrawlerDetect(user_agent=user_agent).isCrawler()
+
+
+# The product names of a User-Agent ("curl" of "curl/8.5.0", "github-camo" of "github-camo
+# (876de43e)"): BOT_ALLOW matches whole names, so "xcurl/1" or "NotGoogleImageProxy" do not
+# pass for the tools they imitate.
+_PRODUCT = re.compile(r"[^\s()/;,]+(?=/|[\s();,]|$)")
 
 
 @lru_cache(maxsize=4)
@@ -207,6 +215,10 @@ def _rewrite_after(period: str, retries: int) -> None:
 def visitor_id(*, ip: str, user_agent: str, namespace: str, salt: bytes) -> str:
     material = f"{ip}|{user_agent}|{namespace}".encode("utf-8", "surrogateescape")
     return hashlib.blake2b(material, key=salt, digest_size=8).hexdigest()
+
+
+def user_agent(request: HttpRequest) -> str:
+    return request.META.get("HTTP_USER_AGENT", "")[:_MAX_UA]
 
 
 def identify(request: HttpRequest, *, namespace: str, now: datetime | None = None) -> Visitor:

@@ -12,6 +12,15 @@ def _cache_settings(location: str = "", **options) -> dict:
     return {"default": cache_config(url=location, **options)}
 
 
+@pytest.fixture
+def client():
+    """Django's test client, sending a browser's User-Agent as every real client sends one
+    (a request with none is a probe: not counted). Tests of that case send "" themselves."""
+    from django.test import Client
+
+    return Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Firefox/133.0")
+
+
 @pytest.fixture(autouse=True)
 def fake_store(settings):
     """Every test counts in fakeredis (with Lua) unless it asks for a real Redis."""

@@ -260,8 +260,8 @@ for _proxy in TRUSTED_PROXIES:
 # (the seed counted them) and image proxies that fetch a badge for a person reading a page.
 BOT_ALLOW = os.environ.get(
     "BOT_ALLOW",
-    r"^(curl|Wget|HTTPie|xh|python-requests|Python-urllib|python-httpx|Go-http-client|"
-    r"node-fetch|undici|axios)/|github-camo|GoogleImageProxy|YahooMailProxy",
+    r"curl|Wget|HTTPie|xh|python-requests|Python-urllib|python-httpx|Go-http-client|"
+    r"node-fetch|undici|axios|github-camo|GoogleImageProxy|YahooMailProxy",
 )
 try:
     re.compile(BOT_ALLOW)
@@ -287,6 +287,13 @@ def _env_rate(name: str, default: str) -> tuple[int, int] | None:
 
 
 CREATE_RATE_LIMIT = _env_rate("CREATE_RATE_LIMIT", "30/h")  # per client address
+# Distinct page counters a site's page script may make; later new paths count as "other".
+try:
+    PAGES_PER_SITE = int(os.environ.get("PAGES_PER_SITE", "").strip() or 1000)
+except ValueError:
+    raise ImproperlyConfigured("PAGES_PER_SITE must be a whole number") from None
+if PAGES_PER_SITE < 1:
+    raise ImproperlyConfigured("PAGES_PER_SITE must be 1 or more")
 HIT_RATE_LIMIT = _env_rate("HIT_RATE_LIMIT", "off")  # per visitor and counter
 
 # Static files: served by WhiteNoise, hashed and compressed by collectstatic (Docker image);

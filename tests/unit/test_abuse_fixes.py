@@ -128,3 +128,72 @@ def test_a_private_sites_page_counters_are_private_too(client):
     assert client.get(f"/reset/{path}", **auth).status_code == 200
     client.post(f"/d/{path}/unlock", {"admin_key": admin_key})
     assert _template(client.get(f"/d/{path}")) == "counter/dashboard.html"
+
+
+GMAIL_PROXY = (
+    "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
+)
+
+
+@pytest.mark.parametrize(
+    ("agent", "counted"),
+    [
+        ("", False),
+        ("   ", False),
+        ("curl/8.5.0", True),
+        ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", False),
+        ("xcurl/1.0 (compatible; Googlebot/2.1)", False),  # not curl: a whole name only
+        ("Googlebot/2.1 NotGoogleImageProxy", False),
+        (
+            GMAIL_PROXY,
+            True,
+        ),
+        ("github-camo (876de43e)", True),
+    ],
+)
+def test_who_counts_by_user_agent(client, agent, counted):
+    before = store.total(Counter("ua", "test")) or 0
+    client.get("/hit/ua/test", HTTP_USER_AGENT=agent)
+    assert (store.total(Counter("ua", "test")) or 0) - before == int(counted)
+
+
+def test_an_anonymous_update_by_a_crawler_changes_nothing(client):
+    client.get("/create", {"namespace": "ua", "key": "updated"})
+    bot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+    response = client.get("/update/ua/updated", {"amount": 1}, HTTP_USER_AGENT=bot)
+    assert response.json() == {"value": 0}
+    person = client.get("/update/ua/updated", {"amount": 1}, HTTP_USER_AGENT="curl/8.5.0")
+    assert person.json() == {"value": 1}
+
+
+def test_create_takes_a_json_body(client):
+    response = client.post(
+        "/create",
+        data='{"namespace": "json", "key": "body", "value": 5}',
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert response.json()["value"] == 5
+    assert store.total(Counter("json", "body")) == 5
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"{not json", "application/json", 400),
+        (b"[1, 2]", "application/json", 400),
+        (b"--x\r\nbroken", "multipart/form-data", 400),  # no boundary
+        (b"<xml/>", "application/xml", 415),
+    ],
+)
+def test_bad_bodies_get_a_json_4xx(client, body, content_type, status):
+    response = client.generic("POST", "/create", body, content_type=content_type)
+    assert response.status_code == status
+    assert "error" in response.json()
+
+
+def test_an_oversized_body_is_a_json_400(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post("/create", data=b"x=" + b"a" * 5000, content_type="text/plain")
+    assert response.status_code == 400
+    assert "too large" in response.json()["error"]

@@ -20,8 +20,9 @@ def test_welcome_page_keeps_the_seed_greeting_and_shows_the_counter(client):
 
 
 def test_count_increments_and_answers_the_seed_text(client):
-    assert client.get("/count").content == b"Visitor count: 1"
-    response = client.get("/count")
+    curl = {"HTTP_USER_AGENT": "curl/8.5.0"}  # what a person sends (none: a probe, not counted)
+    assert client.get("/count", **curl).content == b"Visitor count: 1"
+    response = client.get("/count", **curl)
     assert response.content == b"Visitor count: 2"
     assert response["Content-Type"].startswith("text/plain")
     assert response["Cache-Control"] == "no-store"

@@ -1,0 +1,45 @@
+"""Bounded growth: a site's page script can make at most PAGES_PER_SITE page counters; past
+that, new paths are counted on the site's one "other" page. On fakeredis and a real server."""
+
+from counter import store
+from counter.names import Counter
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+SITE = Counter("flood.example", "site")
+
+
+def _view(client, path: str, address: str = "203.0.113.1") -> None:
+    response = client.post(
+        "/e/flood.example",
+        data=path,
+        content_type="text/plain",
+        HTTP_USER_AGENT=BROWSER,
+        REMOTE_ADDR=address,
+    )
+    assert response.status_code == 204
+
+
+def test_random_paths_past_the_cap_count_as_other(any_store, client, settings):
+    settings.PAGES_PER_SITE = 20
+    for n in range(20):
+        _view(client, f"/known/{n}")
+    keys_before = _keys(any_store)
+    for n in range(200):
+        _view(client, f"/random/{n:04x}")
+    _view(client, "/known/3")  # a known page still counts as itself
+
+    pages = {key for key in store.iter_counters(namespace="flood.example") if key.key != "site"}
+    assert len(pages) == 21  # the 20 admitted, and "other"
+    top = dict(store.top_pages(SITE, limit=30))
+    assert top["(other pages)"] == 200
+    assert top["/known/3"] == 2
+    assert store.total(Counter("flood.example", store.OTHER_PAGE_KEY)) == 200
+    assert store.total(SITE) == 221
+    # Every later path added no key but the "other" page's few.
+    assert len(_keys(any_store)) - len(keys_before) <= 5
+
+
+def _keys(any_store) -> list:
+    from django_redis import get_redis_connection
+
+    return get_redis_connection().keys("*flood.example*")
