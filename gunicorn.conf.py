@@ -18,13 +18,22 @@ if worker_class == "gevent":
 
 import atexit  # noqa: E402
 import glob  # noqa: E402
+import shutil  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "visitorsite.settings")
 # Prometheus multiprocess mode (counter/metrics.py): the workers' samples go to files here.
 # Set before any worker imports prometheus_client; emptied at start, as its docs require.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="visitorsite-metrics-"))
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="visitorsite-metrics-")
+    _MASTER = os.getpid()
+
+    def _remove_metrics_dir() -> None:
+        if os.getpid() == _MASTER:  # forked workers inherit exit handlers too
+            shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+    atexit.register(_remove_metrics_dir)
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

@@ -230,17 +230,15 @@ def _is_admin(request: HttpRequest, counter: Counter, *, required: bool = False)
 
 @api_view()
 def hit(request: HttpRequest, counter: Counter) -> HttpResponse:
-    headers = {}
     if visitors.should_count(request):
         visitor = visitors.identify(request, namespace=counter.namespace)
         if visitor.is_bot:
             value = store.bot_hit(counter).total
         else:
-            headers = check_rate(request, action="hit", rule=settings.HIT_RATE_LIMIT)
             value = store.hit(counter, visitor_id=visitor.id).total
     else:
         value = store.total(counter) or 0
-    return json_response(request, {"value": value}, counter=counter, headers=headers)
+    return json_response(request, {"value": value}, counter=counter)
 
 
 @api_view()
@@ -327,6 +325,8 @@ def set_value(request: HttpRequest, counter: Counter) -> HttpResponse:
 def update(request: HttpRequest, counter: Counter) -> HttpResponse:
     amount = _int_param(request, "amount")
     admin = _is_admin(request, counter)
+    if not admin:  # an anonymous update counts a visit by other means: limited like one
+        check_rate(request, action="update", rule=settings.HIT_RATE_LIMIT)
     if not admin and visitors.is_bot(visitors.user_agent(request)):
         # An anonymous update is a visit by other means: a crawler's changes nothing.
         value = store.total(counter)

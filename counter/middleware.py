@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from counter import metrics, store
-from counter.store import CounterAtLimit, StoreUnavailable
+from counter.store import CounterAtLimit, HitRateLimited, StoreUnavailable
 
 logger = logging.getLogger("counter")
 
@@ -121,6 +121,10 @@ class StoreUnavailableMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, CounterAtLimit):
             return _error(request, 409, str(exception).capitalize() + ".")
+        if isinstance(exception, HitRateLimited):
+            response = _error(request, 429, str(exception).capitalize() + ".")
+            response["Retry-After"] = str(exception.retry_after)
+            return response
         if not isinstance(exception, StoreUnavailable):
             return None
         message = (

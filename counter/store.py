@@ -91,10 +91,18 @@ end
 _HIT = (
     _UNIQUES_LUA
     + """
--- KEYS: total, daily hits, daily uniques, unique visitor-days, today's HLL, metadata
+-- KEYS: total, daily hits, daily uniques, unique visitor-days, today's HLL, metadata,
+--       the rate window's hits per visitor
 -- ARGV: today (yyyymmdd), visitor id, oldest day kept (yyyymmdd), HLL lifetime (seconds),
 --       now (ms since the epoch), HLL key prefix (+ yyyymmdd: same hash tag, same slot),
---       1 to answer the unique visitor-days too
+--       1 to answer the unique visitor-days too, the visitor's hits allowed per window
+--       (0: no limit), the window (seconds); for a site's page view also KEYS[8], ARGV[10-12]
+local limit = tonumber(ARGV[8])
+if limit > 0 then  -- a fixed window per counter, started by its first hit, counted per visitor
+  local hits = redis.call('HINCRBY', KEYS[7], ARGV[2], 1)
+  if hits == 1 and redis.call('TTL', KEYS[7]) == -1 then redis.call('EXPIRE', KEYS[7], ARGV[9]) end
+  if hits > limit then return 'rate ' .. redis.call('TTL', KEYS[7]) end
+end
 local total = redis.call('INCR', KEYS[1])
 if total > 9007199254740991 then  -- MAX_TOTAL: past it Lua's numbers (and JSON's) are inexact
   redis.call('DECR', KEYS[1])
@@ -124,6 +132,17 @@ end
 local visitor_days = 0
 if ARGV[7] == '1' then
   visitor_days = tonumber(redis.call('GET', KEYS[4]) or '0') + unsettled(KEYS[2], KEYS[3], ARGV[6])
+end
+-- A site's page view: admit the page into the site's pages (KEYS[8]) when it is known, is the
+-- "other" page (ARGV[12]) or the site has room for ARGV[11] pages; "0" at the end if not.
+if KEYS[8] then
+  local page = ARGV[10]
+  if redis.call('ZSCORE', KEYS[8], page) or page == ARGV[12]
+     or redis.call('ZCARD', KEYS[8]) < tonumber(ARGV[11]) then
+    redis.call('ZINCRBY', KEYS[8], 1, page)
+  else
+    return string.format('%d %d %d %d 0', total, new_today, day_hits, visitor_days)
+  end
 end
 -- One flat string, not a table: Redis answers a table as a deferred-length array, which costs
 -- the server as much as the rest of the script (docs/BENCHMARKS.md). %d is exact to 2^53.
@@ -203,18 +222,6 @@ if after > limit or after < -limit then return {-2, tonumber(current)} end
 return {1, redis.call('INCRBY', KEYS[1], ARGV[1])}
 """
 
-_ADMIT = """
--- KEYS: the site's pages (page key -> views). ARGV: the page's key, the most pages a site
--- keeps, the key of its "other" page. Counts the view in the set and returns 1 when the page
--- is known, is "other", or the set has room; else returns 0 (the caller counts it as other).
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) or ARGV[1] == ARGV[3]
-   or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZINCRBY', KEYS[1], 1, ARGV[1])
-  return 1
-end
-return 0
-"""
-
 _ROTATE = """
 -- KEYS: metadata. ARGV: the admin key's hash as the caller read it ('' for none), the new one.
 -- Returns 1 replaced, 0 it changed meanwhile (a concurrent rotation), -1 no such counter.
@@ -239,6 +246,14 @@ class StoreUnavailable(Exception):
 # The largest total either way: past 2^53 - 1 neither Redis' Lua nor JSON clients (doubles)
 # hold a count exactly. set, update, create and import refuse to pass it; a hit at it too.
 MAX_TOTAL = 2**53 - 1
+
+
+class HitRateLimited(Exception):
+    """This visitor passed HIT_RATE_LIMIT on this counter: not counted (a 429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many hits from this visitor; retry in {retry_after} s")
+        self.retry_after = retry_after
 
 
 class CounterAtLimit(Exception):
@@ -464,7 +479,6 @@ _SET_SCRIPT = Script(None, _SET.encode())
 _UPDATE_SCRIPT = Script(None, _UPDATE.encode())
 _RATE_SCRIPT = Script(None, _RATE.encode())
 _ROTATE_SCRIPT = Script(None, _ROTATE.encode())
-_ADMIT_SCRIPT = Script(None, _ADMIT.encode())
 
 
 def _send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
@@ -530,9 +544,10 @@ def _key(counter: Counter, field: str) -> str:
 
 @lru_cache(maxsize=16_384)
 def _counter_keys(prefix: str, counter: Counter) -> tuple[str, ...]:
-    """The hit script's fixed keys, and the prefix of its daily HyperLogLog keys."""
+    """The hit script's fixed keys (``r``: the rate window's hits per visitor, gone after
+    HIT_RATE_LIMIT's window), and the prefix of its daily HyperLogLog keys."""
     base = f"{prefix}c:{{{counter.namespace}/{counter.key}}}:"
-    return base + "n", base + "d", base + "du", base + "uv", base + "m", base + "u:"
+    return base + "n", base + "d", base + "du", base + "uv", base + "m", base + "u:", base + "r"
 
 
 def _day(value: date) -> str:
@@ -546,22 +561,35 @@ def _days(today: date, retention: int) -> tuple[str, str]:
 
 
 def _hit_command(
-    prefix: str, counter: Counter, visitor_id: str, now: datetime | None, uniques: bool = False
+    prefix: str,
+    counter: Counter,
+    visitor_id: str,
+    now: datetime | None,
+    uniques: bool = False,
+    page: Counter | None = None,
 ) -> tuple[tuple, tuple]:
     """The hit script's keys and arguments."""
     retention = settings.COUNTER_RETENTION_DAYS
     today, oldest = _days((now or clock.now()).date(), retention)
-    n, d, du, uv, m, hll = _counter_keys(prefix, counter)
-    keys = (n, d, du, uv, hll + today, m)
-    args = (today, visitor_id, oldest, retention * 86400, int(time.time() * 1000), hll, +uniques)
+    n, d, du, uv, m, hll, rate = _counter_keys(prefix, counter)
+    limit, window = settings.HIT_RATE_LIMIT or (0, 0)
+    keys = (n, d, du, uv, hll + today, m, rate)
+    now_ms = int(time.time() * 1000)
+    args = (today, visitor_id, oldest, retention * 86400, now_ms, hll, +uniques, limit, window)
+    if page is not None:  # the site's hit of a page view also admits the page (hit_page)
+        keys += (f"{n[:-1]}pages",)
+        args += (page.key, settings.PAGES_PER_SITE, OTHER_PAGE_KEY)
     return keys, args
 
 
 def _as_hit(reply: bytes) -> Hit:
-    """The hit script's answer: b"total new-today today's-hits visitor-days" (or b"limit")."""
+    """The hit script's answer: b"total new-today today's-hits visitor-days", or b"limit" (at
+    MAX_TOTAL), or b"rate <seconds>" (HIT_RATE_LIMIT passed)."""
     if reply == b"limit":
         raise CounterAtLimit
-    total, new, today, visitor_days = reply.split()
+    if reply.startswith(b"rate "):
+        raise HitRateLimited(max(int(reply[5:]), 1))
+    total, new, today, visitor_days = reply.split()[:4]  # a 5th: a page not admitted
     return Hit(int(total), new == b"1", int(today), int(visitor_days))
 
 
@@ -589,43 +617,46 @@ def hit_page(
     """Count a page view on the site's counter and the page's, and keep the page's original
     path for display: one pipelined round trip (two hash tags, so not one script).
 
-    A site has at most PAGES_PER_SITE page counters: the site's set of pages admits a new one
-    while it has room (in the same round trip); past that, the new path's counter, just made
-    by this view, is deleted again and the view counted on the site's "other" page instead
-    (two more round trips, for such views only).
+    A site has at most PAGES_PER_SITE page counters: the site's hit admits a new page into
+    the site's pages while there is room; past that, the new path's counter, just made by
+    this view, is deleted again and the view counted on the site's "other" page instead (two
+    more round trips, for such views only).
     """
     with _STORE_ERRORS:
         backend = _current()
-        replies = _page_view(backend, site, page, visitor_id, path, now, count_site=True)
+        replies = _page_view(backend, site, page, visitor_id, path, now)
         site_hit, page_hit = _as_hit(replies[0]), _as_hit(replies[1])
-        if not replies[3]:
+        if replies[0].count(b" ") == 4:  # a 5th field: the page was not admitted (cap)
             delete(page, now=now)
             other = Counter(page.namespace, OTHER_PAGE_KEY)
-            replies = _page_view(backend, site, other, visitor_id, OTHER_PAGE_PATH, now)
-            page_hit = _as_hit(replies[0])
+            replies = _page_view(
+                backend, site, other, visitor_id, OTHER_PAGE_PATH, now, site_too=False
+            )
+            page_hit = _as_hit(replies[1])
     metrics.count(metrics.HITS, 2)
     return site_hit, page_hit
 
 
-def _page_view(backend, site, page, visitor_id, path, now, *, count_site: bool = False) -> list:
-    counters = (site, page) if count_site else (page,)
+def _page_view(backend, site, page, visitor_id, path, now, *, site_too: bool = True) -> list:
+    """The page view's commands in one pipeline: the site's hit (which admits the page into
+    the site's pages) unless not ``site_too``, the page's hit, the page's path."""
     for _attempt in (1, 2):
         pipe = backend.client.pipeline(transaction=False)
-        for counter in counters:
-            keys, args = _hit_command(backend.prefix, counter, visitor_id, now)
+        if site_too:
+            keys, args = _hit_command(backend.prefix, site, visitor_id, now, page=page)
             pipe.execute_command("EVALSHA", _HIT_SCRIPT.sha, len(keys), *keys, *args)
+        else:  # the "other" page, counted in the site's pages without a second site hit
+            pipe.zincrby(_key(site, "pages"), 1, page.key)
+        keys, args = _hit_command(backend.prefix, page, visitor_id, now)
+        pipe.execute_command("EVALSHA", _HIT_SCRIPT.sha, len(keys), *keys, *args)
         pipe.hsetnx(_key(page, "m"), "path", path)
-        pages = _key(site, "pages")
-        cap = settings.PAGES_PER_SITE
-        pipe.execute_command("EVALSHA", _ADMIT_SCRIPT.sha, 1, pages, page.key, cap, OTHER_PAGE_KEY)
         if backend.wait:
             pipe.execute_command("WAIT", *backend.wait)
         replies = pipe.execute(raise_on_error=False)
         if not any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
             break
-        # Redis restarted: no script was run; load them and redo.
-        for script in (_HIT_SCRIPT, _ADMIT_SCRIPT):
-            script.sha = backend.client.script_load(script.script)
+        # Redis restarted: no script was run (every hit failed alike); load it and redo.
+        _HIT_SCRIPT.sha = backend.client.script_load(_HIT_SCRIPT.script)
     for reply in replies:
         if isinstance(reply, Exception):
             raise reply
@@ -745,7 +776,7 @@ def delete(counter: Counter, *, now: datetime | None = None) -> bool:
     """Delete every key of the counter (daily HyperLogLogs of the whole retention included)."""
     today = (now or clock.now()).date()
     days = settings.COUNTER_RETENTION_DAYS + 1
-    fields = ["n", "d", "du", "uv", "b", "m", "pages"]
+    fields = ["n", "d", "du", "uv", "b", "m", "pages", "r"]
     fields += [f"u:{_day(today - timedelta(days=offset))}" for offset in range(days)]
     with _STORE_ERRORS:
         deleted = _client().delete(*[_key(counter, field) for field in fields])

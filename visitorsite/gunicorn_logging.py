@@ -43,7 +43,9 @@ class PrivateLogger(Logger):
                 text += "\n" + "".join(traceback.format_exception(*exc_info)).rstrip()
         if text.startswith("Invalid request from"):
             lvl = logging.DEBUG
-        self.error_log.log(lvl, scrub(text), **kwargs)
+        if not text.startswith("Listening at:"):  # the server's own address, not a client's
+            text = scrub(text)
+        self.error_log.log(lvl, text, **kwargs)
 
     def critical(self, msg, *args, **kwargs):
         self.log(logging.CRITICAL, msg, *args, **kwargs)

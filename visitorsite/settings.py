@@ -294,7 +294,9 @@ except ValueError:
     raise ImproperlyConfigured("PAGES_PER_SITE must be a whole number") from None
 if PAGES_PER_SITE < 1:
     raise ImproperlyConfigured("PAGES_PER_SITE must be 1 or more")
-HIT_RATE_LIMIT = _env_rate("HIT_RATE_LIMIT", "off")  # per visitor and counter
+# Counted hits per visitor and counter (every counting route, inside the hit's script): far
+# above any person's reloads, it stops one client from inflating a counter.
+HIT_RATE_LIMIT = _env_rate("HIT_RATE_LIMIT", "300/m")
 
 # Static files: served by WhiteNoise, hashed and compressed by collectstatic (Docker image);
 # without collectstatic (make run, tests) they are served straight from the app.

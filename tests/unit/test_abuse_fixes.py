@@ -197,3 +197,32 @@ def test_an_oversized_body_is_a_json_400(client, settings):
     response = client.post("/create", data=b"x=" + b"a" * 5000, content_type="text/plain")
     assert response.status_code == 400
     assert "too large" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/count/rl/c", "/hit/rl/c", "/badge/rl/c.svg", "/i/rl/c.gif", "/count"]
+)
+def test_every_counting_route_honours_the_hit_rate_limit(client, settings, path):
+    settings.HIT_RATE_LIMIT = (3, 60)
+    for _ in range(3):
+        assert client.get(path, REMOTE_ADDR="203.0.113.5").status_code == 200
+    refused = client.get(path, REMOTE_ADDR="203.0.113.5")
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert client.get(path, REMOTE_ADDR="203.0.113.6").status_code == 200  # someone else
+    counter = Counter("default", "visitor_count") if path == "/count" else Counter("rl", "c")
+    assert store.total(counter) == 4
+
+
+def test_the_page_script_and_anonymous_updates_are_limited_too(client, settings):
+    settings.HIT_RATE_LIMIT = (2, 60)
+    view = {"data": "/a", "content_type": "text/plain", "REMOTE_ADDR": "203.0.113.5"}
+    statuses = [client.post("/e/rl.example", **view).status_code for _ in range(3)]
+    assert statuses == [204, 204, 429]
+    assert store.total(Counter("rl.example", "site")) == 2
+    client.get("/create", {"namespace": "rl", "key": "upd"})
+    updates = [
+        client.get("/update/rl/upd", {"amount": 1}, REMOTE_ADDR="203.0.113.5").status_code
+        for _ in range(3)
+    ]
+    assert updates == [200, 200, 429]
