@@ -31,6 +31,10 @@ sys.path.insert(0, str(REPO))
 from bench.results import write_results  # noqa: E402
 from tests.servers import RedisServer, WebServer, gunicorn_service, http_get  # noqa: E402
 
+# The load of a scenario stands for many visitors but comes from one address and User-Agent:
+# the per-visitor limits would stop it after a few hundred hits, which is not what is tested.
+MANY_VISITORS = {"HIT_RATE_LIMIT": "off", "NEW_COUNTER_RATE_LIMIT": "off"}
+
 AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 
 
@@ -156,7 +160,7 @@ def _row(name: str, load: Load) -> Row:
 
 def concurrency(work: Path, *, clients: int, hits: int, counters: int) -> Row:
     redis = RedisServer(work / "redis").start()
-    web = gunicorn_service(work, redis.url)
+    web = gunicorn_service(work, redis.url, **MANY_VISITORS)
     try:
         load = drive(
             web.url, lambda n, i: f"/count/rel/c{(n + i) % counters}", clients=clients,
@@ -176,7 +180,7 @@ def concurrency(work: Path, *, clients: int, hits: int, counters: int) -> Row:
 
 def worker_kill(work: Path, *, clients: int, seconds: float) -> Row:
     redis = RedisServer(work / "redis").start()
-    web = gunicorn_service(work, redis.url)
+    web = gunicorn_service(work, redis.url, **MANY_VISITORS)
     try:
         with background(web, "/count/rel/kill", clients=clients) as result:
             time.sleep(seconds / 2)
@@ -208,7 +212,7 @@ def _gunicorn_master(web: WebServer) -> int:
 
 def redis_kill(work: Path, *, fsync: str, clients: int, seconds: float) -> Row:
     redis = RedisServer(work / "redis", args=("--appendfsync", fsync)).start()
-    web = gunicorn_service(work, redis.url)
+    web = gunicorn_service(work, redis.url, **MANY_VISITORS)
     try:
         with background(web, "/count/rel/aof", clients=clients) as result:
             time.sleep(seconds)
@@ -235,7 +239,7 @@ def redis_kill(work: Path, *, fsync: str, clients: int, seconds: float) -> Row:
 
 def redis_unreachable(work: Path, *, clients: int, seconds: float) -> Row:
     redis = RedisServer(work / "redis").start()
-    web = gunicorn_service(work, redis.url)
+    web = gunicorn_service(work, redis.url, **MANY_VISITORS)
     try:
         with background(web, "/count/rel/outage", clients=clients) as result:
             time.sleep(0.5)
@@ -262,7 +266,7 @@ def redis_unreachable(work: Path, *, clients: int, seconds: float) -> Row:
 
 def slow_redis(work: Path, *, clients: int) -> Row:
     redis = RedisServer(work / "redis").start()
-    web = gunicorn_service(work, redis.url, REDIS_TIMEOUT="0.3")
+    web = gunicorn_service(work, redis.url, REDIS_TIMEOUT="0.3", **MANY_VISITORS)
     try:
         sleeper = threading.Thread(
             target=lambda: redis.client(socket_timeout=10).execute_command("DEBUG", "SLEEP", "2")
@@ -298,7 +302,7 @@ def hostile_input(work: Path, *, rounds: int) -> Row:
     """Malformed paths, queries and headers, forged X-Forwarded-For, admin attempts without
     a key: no 5xx, no other counter touched, no counter reset, set or deleted."""
     redis = RedisServer(work / "redis").start()
-    web = gunicorn_service(work, redis.url, ADMIN_TOKEN="operator-" + "x" * 20)
+    web = gunicorn_service(work, redis.url, ADMIN_TOKEN="operator-" + "x" * 20, **MANY_VISITORS)
     try:
         for _ in range(3):
             http_get(f"{web.url}/count/rel/victim", headers={"User-Agent": AGENT})

@@ -24,6 +24,7 @@ from counter.permissions import (
     access,
     check_rate,
     is_private,
+    limit_creation,
     new_admin_key,
     ruling_meta,
 )
@@ -235,7 +236,9 @@ def hit(request: HttpRequest, counter: Counter) -> HttpResponse:
         if visitor.is_bot:
             value = store.bot_hit(counter).total
         else:
-            value = store.hit(counter, visitor_id=visitor.id).total
+            made = store.hit(counter, visitor_id=visitor.id)
+            limit_creation(request, counter, made)
+            value = made.total
     else:
         value = store.total(counter) or 0
     return json_response(request, {"value": value}, counter=counter)

@@ -59,7 +59,9 @@ def _visit(request: HttpRequest, counter: Counter, *, uniques: bool = False) -> 
     if visitor.is_bot:
         store.bot_hit(counter)
         return None
-    return store.hit(counter, visitor_id=visitor.id, uniques=uniques)
+    hit = store.hit(counter, visitor_id=visitor.id, uniques=uniques)
+    permissions.limit_creation(request, counter, hit)
+    return hit
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,12 @@ def beacon(request: HttpRequest, namespace: str) -> HttpResponse:
             store.bot_hit(site)
         else:
             page = page_counter(namespace, path)
-            store.hit_page(site, page, visitor_id=visitor.id, path=path)
+            site_hit, _ = store.hit_page(site, page, visitor_id=visitor.id, path=path)
+            try:
+                permissions.limit_creation(request, site, site_hit)
+            except permissions.RateLimited:
+                store.delete(page)  # the new site's first page goes with it
+                raise
     response = HttpResponse(status=204)
     for name, value in {**cors, **_NO_CACHE}.items():
         response[name] = value

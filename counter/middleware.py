@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from counter import metrics, store
+from counter.permissions import RateLimited
 from counter.store import CounterAtLimit, HitRateLimited, StoreUnavailable
 
 logger = logging.getLogger("counter")
@@ -124,6 +125,10 @@ class StoreUnavailableMiddleware:
         if isinstance(exception, HitRateLimited):
             response = _error(request, 429, str(exception).capitalize() + ".")
             response["Retry-After"] = str(exception.retry_after)
+            return response
+        if isinstance(exception, RateLimited):  # new counters by first hits, on any route
+            response = _error(request, 429, f"Too many new counters: {exception}.")
+            response["Retry-After"] = str(exception.reset)
             return response
         if not isinstance(exception, StoreUnavailable):
             return None

@@ -92,3 +92,17 @@ def check_rate(request: HttpRequest, *, action: str, rule: tuple[int, int] | Non
         "RateLimit-Remaining": str(remaining),
         "RateLimit-Reset": str(reset),
     }
+
+
+def limit_creation(request: HttpRequest, counter: Counter, hit: store.Hit) -> None:
+    """A hit that made ``counter`` (its first, on a name nobody created) spends the client's
+    NEW_COUNTER_RATE_LIMIT; past it the counter is deleted again and RateLimited raised (a
+    429), so that one client cannot fill Redis with counters by hitting random names. Costs
+    a round trip only on such first hits."""
+    if not hit.created:
+        return
+    try:
+        check_rate(request, action="new-counter", rule=settings.NEW_COUNTER_RATE_LIMIT)
+    except RateLimited:
+        store.delete(counter)
+        raise

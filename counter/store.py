@@ -108,7 +108,8 @@ if total > 9007199254740991 then  -- MAX_TOTAL: past it Lua's numbers (and JSON'
   redis.call('DECR', KEYS[1])
   return 'limit'
 end
-if total == 1 then redis.call('HSETNX', KEYS[6], 'created', ARGV[5]) end
+local flags = ''  -- appended to the answer: c = this hit made the counter, x = page refused
+if total == 1 and redis.call('HSETNX', KEYS[6], 'created', ARGV[5]) == 1 then flags = 'c' end
 local day_hits = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 local new_today = redis.call('PFADD', KEYS[5], ARGV[2])
 if new_today == 1 and redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then
@@ -134,19 +135,21 @@ if ARGV[7] == '1' then
   visitor_days = tonumber(redis.call('GET', KEYS[4]) or '0') + unsettled(KEYS[2], KEYS[3], ARGV[6])
 end
 -- A site's page view: admit the page into the site's pages (KEYS[8]) when it is known, is the
--- "other" page (ARGV[12]) or the site has room for ARGV[11] pages; "0" at the end if not.
+-- "other" page (ARGV[12]) or the site has room for ARGV[11] pages; flag x if not.
 if KEYS[8] then
   local page = ARGV[10]
   if redis.call('ZSCORE', KEYS[8], page) or page == ARGV[12]
      or redis.call('ZCARD', KEYS[8]) < tonumber(ARGV[11]) then
     redis.call('ZINCRBY', KEYS[8], 1, page)
   else
-    return string.format('%d %d %d %d 0', total, new_today, day_hits, visitor_days)
+    flags = flags .. 'x'
   end
 end
 -- One flat string, not a table: Redis answers a table as a deferred-length array, which costs
 -- the server as much as the rest of the script (docs/BENCHMARKS.md). %d is exact to 2^53.
-return string.format('%d %d %d %d', total, new_today, day_hits, visitor_days)
+local answer = string.format('%d %d %d %d', total, new_today, day_hits, visitor_days)
+if flags ~= '' then return answer .. ' ' .. flags end
+return answer
 """
 )
 
@@ -270,6 +273,7 @@ class Hit:
     today: int = 0  # hits today, this one included
     unique_visitor_days: int = 0
     counted: bool = True
+    created: bool = False  # this hit made the counter (its first, on a name nobody created)
 
 
 @dataclass(frozen=True, slots=True)
@@ -583,14 +587,15 @@ def _hit_command(
 
 
 def _as_hit(reply: bytes) -> Hit:
-    """The hit script's answer: b"total new-today today's-hits visitor-days", or b"limit" (at
-    MAX_TOTAL), or b"rate <seconds>" (HIT_RATE_LIMIT passed)."""
+    """The hit script's answer: b"total new-today today's-hits visitor-days [flags]", or
+    b"limit" (at MAX_TOTAL), or b"rate <seconds>" (HIT_RATE_LIMIT passed)."""
     if reply == b"limit":
         raise CounterAtLimit
     if reply.startswith(b"rate "):
         raise HitRateLimited(max(int(reply[5:]), 1))
-    total, new, today, visitor_days = reply.split()[:4]  # a 5th: a page not admitted
-    return Hit(int(total), new == b"1", int(today), int(visitor_days))
+    parts = reply.split()
+    created = len(parts) > 4 and b"c" in parts[4]
+    return Hit(int(parts[0]), parts[1] == b"1", int(parts[2]), int(parts[3]), created=created)
 
 
 def hit(
@@ -626,7 +631,7 @@ def hit_page(
         backend = _current()
         replies = _page_view(backend, site, page, visitor_id, path, now)
         site_hit, page_hit = _as_hit(replies[0]), _as_hit(replies[1])
-        if replies[0].count(b" ") == 4:  # a 5th field: the page was not admitted (cap)
+        if replies[0].endswith(b"x"):  # the page was not admitted (the cap)
             delete(page, now=now)
             other = Counter(page.namespace, OTHER_PAGE_KEY)
             replies = _page_view(

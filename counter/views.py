@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
-from counter import store, visitors
+from counter import permissions, store, visitors
 from counter.names import SEED_COUNTER, Counter, InvalidName, counter_from_path
 from counter.responses import text
 
@@ -15,7 +15,9 @@ def count_visit(request: HttpRequest, counter: Counter) -> int:
     visitor = visitors.identify(request, namespace=counter.namespace)
     if visitor.is_bot:
         return store.bot_hit(counter).total
-    return store.hit(counter, visitor_id=visitor.id).total
+    hit = store.hit(counter, visitor_id=visitor.id)
+    permissions.limit_creation(request, counter, hit)
+    return hit.total
 
 
 @require_safe

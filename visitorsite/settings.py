@@ -287,6 +287,8 @@ def _env_rate(name: str, default: str) -> tuple[int, int] | None:
 
 
 CREATE_RATE_LIMIT = _env_rate("CREATE_RATE_LIMIT", "30/h")  # per client address
+# Counters made by a first hit on a new name (/hit, /count, badges, pixel, page script's site)
+NEW_COUNTER_RATE_LIMIT = _env_rate("NEW_COUNTER_RATE_LIMIT", "60/h")  # per client address
 # Distinct page counters a site's page script may make; later new paths count as "other".
 try:
     PAGES_PER_SITE = int(os.environ.get("PAGES_PER_SITE", "").strip() or 1000)

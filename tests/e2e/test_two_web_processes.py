@@ -4,6 +4,7 @@ import threading
 
 import pytest
 
+from bench.reliability import MANY_VISITORS
 from tests.servers import RedisServer, gunicorn_service, http_get
 
 pytestmark = pytest.mark.e2e
@@ -12,7 +13,7 @@ BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/201001
 
 def test_two_gunicorns_on_one_redis_give_exact_totals(tmp_path):
     redis = RedisServer(tmp_path / "redis").start()
-    webs = [gunicorn_service(tmp_path / f"web{i}", redis.url) for i in range(2)]
+    webs = [gunicorn_service(tmp_path / f"web{i}", redis.url, **MANY_VISITORS) for i in range(2)]
     answered = [0]
     lock = threading.Lock()
 

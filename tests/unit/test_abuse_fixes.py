@@ -226,3 +226,20 @@ def test_the_page_script_and_anonymous_updates_are_limited_too(client, settings)
         for _ in range(3)
     ]
     assert updates == [200, 200, 429]
+
+
+def test_new_counters_by_first_hits_are_limited_per_client(client, settings):
+    settings.NEW_COUNTER_RATE_LIMIT = (3, 3600)
+    me = {"REMOTE_ADDR": "203.0.113.5"}
+    paths = ["/hit/new/a", "/count/new/b", "/badge/new/c.svg"]
+    assert [client.get(p, **me).status_code for p in paths] == [200, 200, 200]
+    refused = client.get("/i/new/d.gif", **me)
+    assert refused.status_code == 429
+    assert refused["Retry-After"]
+    assert store.total(Counter("new", "d")) is None  # made, then taken back: no key left
+    assert client.get("/hit/new/a", **me).json() == {"value": 2}  # existing ones still count
+    beacon = client.post("/e/new.example", data="/", content_type="text/plain", **me)
+    assert beacon.status_code == 429
+    assert store.total(Counter("new.example", "site")) is None
+    assert list(store.iter_counters(namespace="new.example")) == []
+    assert client.get("/hit/new/e", REMOTE_ADDR="203.0.113.6").status_code == 200
