@@ -366,11 +366,138 @@ def privacy(work: Path, *, hits: int) -> Row:
         web.stop(sig=15)
         redis.stop()
     log = (work / "web.log").read_bytes()
+    # The server's data files (its AOF) too, as written when it stopped.
+    files = b"".join(p.read_bytes() for p in (work / "redis").rglob("*") if p.is_file())
     # gunicorn's access log (ACCESS_LOG, off by default) sees the proxy's address, 127.0.0.1.
-    found = [a for a in [*addresses, agent, "PrivacyProbe"] if a.encode() in blob + log]
-    row = _row("privacy: every Redis key and value and every log line scanned", load)
+    found = [a for a in [*addresses, agent, "PrivacyProbe"] if a.encode() in blob + log + files]
+    row = _row("privacy: every Redis key and value, data file and log line scanned", load)
     row.passed = not found and row.ok == 4 * hits
     row.note = "no address or User-Agent found" if not found else f"found: {found}"
+    return row
+
+
+def _request(web: WebServer, method: str, path: str, **headers) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", web.port, timeout=10)
+    try:
+        body = headers.pop("body", None)
+        conn.request(method, path, body=body, headers={"User-Agent": AGENT, **headers})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def beacon_flood(work: Path, *, posts: int, cap: int) -> Row:
+    """Random page paths from one client through the page script's endpoint, with the
+    shipped limits: the page cap and the per-visitor rate limit bound the keys made."""
+    redis = RedisServer(work / "redis").start()
+    web = gunicorn_service(work, redis.url, PAGES_PER_SITE=str(cap))
+    statuses: Tally = Tally()
+    try:
+        before = redis.client().dbsize()
+        for _ in range(posts):
+            path = f"/r/{random.getrandbits(64):016x}"
+            status, _, _ = _request(web, "POST", "/e/flood.example", body=path)
+            statuses[status] += 1
+        keys = list(redis.client().scan_iter(match="*flood.example*", count=1000))
+        after = redis.client().dbsize()
+    finally:
+        web.stop(sig=15)
+        redis.stop()
+    pages = {key.split(b"}")[0] for key in keys if b"/p." in key}
+    windows = sum(1 for key in keys if key.endswith(b":r"))  # rate windows: a minute each
+    keys = [key for key in keys if not key.endswith(b":r")]
+    row = Row(
+        f"beacon flood: {posts} random paths from one client (PAGES_PER_SITE {cap})",
+        requests=posts,
+        ok=statuses[204],
+        unavailable=statuses[503],
+        other=posts - statuses[204] - statuses[503],
+    )
+    per_page = (len(keys) - 4) / max(len(pages), 1)
+    row.passed = not any(s >= 500 for s in statuses) and len(pages) <= cap + 1 and per_page <= 4.5
+    row.note = (
+        f"keys {before} -> {after}; {len(pages)} page counters, {per_page:.1f} keys a page "
+        f"(and {windows} rate windows, gone after a minute); "
+        f"answers {dict(sorted(statuses.items()))}"
+    )
+    return row
+
+
+_ROUTES = [
+    ("GET", "/count"), ("GET", "/hit/oom/a"), ("GET", "/badge/oom/a.svg"), ("GET", "/i/oom/a.gif"),
+    ("GET", "/create?namespace=oom&key=new"), ("POST", "/e/oom.example"), ("GET", "/readyz"),
+]  # fmt: skip
+
+
+def out_of_memory(work: Path, *, maxmemory: str) -> Row:
+    """A Redis with maxmemory (noeviction) filled by new counters until it refuses writes;
+    then every route: a 503 with Retry-After (and /readyz 503), never a 500."""
+    redis = RedisServer(work / "redis", args=("--maxmemory", maxmemory)).start()
+    redis.client().config_set("maxmemory-policy", "noeviction")
+    web = gunicorn_service(work, redis.url, **MANY_VISITORS)
+    load = Load()
+    probes: dict[str, tuple[int, bool]] = {}
+    try:
+        refused, n = 0, 0
+        while refused < 20 and n < 200_000:
+            started = time.perf_counter()
+            status, _, _ = _request(web, "GET", f"/hit/oom/c{n}")
+            load.add(status, (time.perf_counter() - started) * 1000, "", None)
+            refused = refused + 1 if status == 503 else 0
+            n += 1
+        for method, path in _ROUTES:
+            body = "/" if method == "POST" else None
+            status, headers, _ = _request(web, method, path, body=body)
+            probes[path] = (status, "Retry-After" in headers or path == "/readyz")
+    finally:
+        web.stop(sig=15)
+        redis.stop()
+    row = _row(f"out of memory: maxmemory {maxmemory}, filled by new counters", load)
+    five_hundreds = sum(v for k, v in load.statuses().items() if k >= 500 and k != 503)
+    row.passed = (
+        five_hundreds == 0 and refused >= 20 and all(p == (503, True) for p in probes.values())
+    )
+    shown = ", ".join(f"{path.split('?')[0]} {status}" for path, (status, _) in probes.items())
+    row.note = f"{n} hits until writes were refused; then {shown}, each with Retry-After"
+    return row
+
+
+def private_probes(work: Path) -> Row:
+    """Every route against a private counter and a private site's page, without the key."""
+    redis = RedisServer(work / "redis").start()
+    web = gunicorn_service(work, redis.url)
+    expected = {
+        "/get/secret/c": 200, "/hit/secret/c": 200, "/badge/secret/c.svg": 200,
+        "/info/secret/c": 403, "/api/v1/counters/secret/c": 403,
+        "/badge/secret/c.svg?value=uniques": 403, "/badge/secret/c.svg?value=today/total": 403,
+        "/badge/secret/c.json?value=today": 403, "/set/secret/c?value=0": 403,
+        "/reset/secret/c": 401, "/delete/secret/c": 401,
+    }  # fmt: skip
+    seen: dict[str, int] = {}
+    leaked = False
+    try:
+        _request(web, "GET", "/create?namespace=secret&key=c&private=true")
+        _request(web, "GET", "/create?namespace=secret.example&key=site&private=true")
+        _request(web, "POST", "/e/secret.example", body="/launch-plans")
+        pages = list(redis.client().scan_iter(match="*{secret.example/p.*}:n"))
+        page = pages[0].decode().split("{")[1].split("}")[0]
+        expected.update({f"/info/{page}": 403, f"/api/v1/counters/{page}": 403})
+        for path in expected:
+            seen[path] = _request(web, "GET", path)[0]
+        status, _, body = _request(web, "GET", f"/d/{page}")
+        leaked = b"launch-plans" in body
+        seen[f"/d/{page} (no path shown)"] = status if not leaked else -1
+        expected[f"/d/{page} (no path shown)"] = 200
+    finally:
+        web.stop(sig=15)
+        redis.stop()
+    wrong = {path: status for path, status in seen.items() if status != expected[path]}
+    row = Row("private: every route without the admin key", requests=len(seen))
+    row.ok = sum(1 for s in seen.values() if s == 200)
+    row.other = len(seen) - row.ok
+    row.passed = not wrong and not leaked
+    row.note = "as documented (docs/API.md#private-counters)" if row.passed else f"{wrong}"
     return row
 
 
@@ -402,6 +529,9 @@ def run(small: bool) -> list[Row]:
         scenario("slow", slow_redis, clients=8)
         scenario("hostile", hostile_input, rounds=size["rounds"])
         scenario("privacy", privacy, hits=size["hits"])
+        scenario("flood", beacon_flood, posts=300 if small else 2000, cap=50 if small else 1000)
+        scenario("oom", out_of_memory, maxmemory="4mb")
+        scenario("private", private_probes)
     return rows
 
 

@@ -630,7 +630,15 @@ def hit_page(
     with _STORE_ERRORS:
         backend = _current()
         replies = _page_view(backend, site, page, visitor_id, path, now)
-        site_hit, page_hit = _as_hit(replies[0]), _as_hit(replies[1])
+        page_hit = _as_hit(replies[1])
+        try:
+            site_hit = _as_hit(replies[0])
+        except (HitRateLimited, CounterAtLimit):
+            # The site refused the view (and did not admit the page): a page counter this
+            # view made goes again, or refused views with new paths would make keys unbounded.
+            if page_hit.created:
+                delete(page, now=now)
+            raise
         if replies[0].endswith(b"x"):  # the page was not admitted (the cap)
             delete(page, now=now)
             other = Counter(page.namespace, OTHER_PAGE_KEY)

@@ -43,3 +43,14 @@ def _keys(any_store) -> list:
     from django_redis import get_redis_connection
 
     return get_redis_connection().keys("*flood.example*")
+
+
+def test_views_the_site_refuses_leave_no_page_behind(any_store, client, settings):
+    settings.HIT_RATE_LIMIT = (5, 60)
+    statuses = [client.post(
+        "/e/flood.example", data=f"/r/{n}", content_type="text/plain",
+        HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.1",
+    ).status_code for n in range(30)]  # fmt: skip
+    assert statuses == [204] * 5 + [429] * 25
+    pages = [key for key in store.iter_counters(namespace="flood.example") if key.key != "site"]
+    assert len(pages) == 5

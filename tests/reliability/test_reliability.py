@@ -23,10 +23,14 @@ pytestmark = pytest.mark.e2e
         (reliability.slow_redis, {"clients": 8}),
         (reliability.hostile_input, {"rounds": 40}),
         (reliability.privacy, {"hits": 30}),
+        (reliability.beacon_flood, {"posts": 300, "cap": 50}),
+        (reliability.out_of_memory, {"maxmemory": "4mb"}),
+        (reliability.private_probes, {}),
     ],
     ids=[
         "one-counter", "100-counters", "worker-kill", "redis-kill-always",
         "redis-kill-everysec", "redis-unreachable", "slow-redis", "hostile-input", "privacy",
+        "beacon-flood", "out-of-memory", "private-probes",
     ],
 )  # fmt: skip
 def test_scenario(scenario, kwargs, tmp_path):
