@@ -38,8 +38,10 @@ _VALUES = ("total", "uniques", "today", "today/total")
 _MAX_PATH = 512
 
 
-def _respond(body: bytes | str, content_type: str, headers: dict) -> HttpResponse:
-    response = HttpResponse(body, content_type=content_type)
+def _respond(
+    body: bytes | str, content_type: str, headers: dict, status: int = 200
+) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type, status=status)
     response["Content-Length"] = str(len(response.content))
     for name, value in headers.items():
         response[name] = value
@@ -172,7 +174,8 @@ def shields_endpoint(request: HttpRequest, path: str) -> HttpResponse:
     except (InvalidName, badges.BadgeOptionError) as exc:
         return text(f"Bad request: {exc}\n", status=400)
     if options.value != "total" and _private_figures(request, counter):
-        return text(_PRIVATE, status=403)
+        error = json.dumps({"error": _PRIVATE.strip()})
+        return _respond(error, "application/json", {"Cache-Control": "no-store"}, status=403)
     payload = {
         "schemaVersion": 1,
         "label": options.label,

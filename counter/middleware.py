@@ -5,7 +5,8 @@ import logging
 import time
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from counter import metrics, store
@@ -48,6 +49,7 @@ def _probe(status: int, state: str) -> HttpResponse:
 
 
 _METHODS = {"GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"}
+_CLIENT_ERRORS = (SuspiciousOperation, PermissionDenied, BadRequest, Http404)
 request_logger = logging.getLogger("visitorsite.request")
 
 
@@ -94,8 +96,8 @@ class RequestLogMiddleware:
         """A view's unexpected exception (a 500): its traceback, with route and method, goes
         to the console at any DEBUG setting (Django's own logger prints only with DEBUG on).
         StoreUnavailable is expected (a 503, answered by StoreUnavailableMiddleware)."""
-        if isinstance(exception, StoreUnavailable):
-            return None
+        if isinstance(exception, (StoreUnavailable, *_CLIENT_ERRORS)):
+            return None  # expected, or a 4xx Django answers itself (a bad Host, a 404)
         match = request.resolver_match
         route = match.url_name if match is not None else "unmatched"
         method = request.method if request.method in _METHODS else "other"

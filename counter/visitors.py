@@ -136,15 +136,21 @@ def is_bot(user_agent: str) -> bool:
     if not user_agent.strip():
         return True  # browsers always send one; only scripts and probes send none
     allow = _bot_allow(settings.BOT_ALLOW)
-    if allow is not None and any(allow.fullmatch(name) for name in _PRODUCT.findall(user_agent)):
+    if allow is not None and any(allow.fullmatch(name) for name in _names(user_agent)):
         return False
     return CrawlerDetect(user_agent=user_agent).isCrawler()
 
 
-# The product names of a User-Agent ("curl" of "curl/8.5.0", "github-camo" of "github-camo
-# (876de43e)"): BOT_ALLOW matches whole names, so "xcurl/1" or "NotGoogleImageProxy" do not
-# pass for the tools they imitate.
-_PRODUCT = re.compile(r"[^\s()/;,]+(?=/|[\s();,]|$)")
+# What BOT_ALLOW is matched against, as whole names: the User-Agent's first product ("curl" of
+# "curl/8.5.0", "github-camo" of "github-camo (876de43e)") and a proxy's name in a closing
+# "(via HOST NAME)" comment (Gmail's GoogleImageProxy). Not any word anywhere: a crawler does
+# not pass by carrying "curl" in a comment, nor "xcurl/1" for curl.
+_FIRST = re.compile(r"\s*([^\s()/;,]+)")
+_VIA = re.compile(r"\(via [^()]*?([^\s()]+)\)\s*$")
+
+
+def _names(user_agent: str) -> list[str]:
+    return [m.group(1) for m in (_FIRST.match(user_agent), _VIA.search(user_agent)) if m]
 
 
 @lru_cache(maxsize=4)

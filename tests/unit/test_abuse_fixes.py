@@ -243,3 +243,32 @@ def test_new_counters_by_first_hits_are_limited_per_client(client, settings):
     assert store.total(Counter("new.example", "site")) is None
     assert list(store.iter_counters(namespace="new.example")) == []
     assert client.get("/hit/new/e", REMOTE_ADDR="203.0.113.6").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html; curl)",
+        "Mozilla/5.0 (compatible; bingbot/2.0; xh)",
+        "HeadlessChrome/120 axios",
+    ],
+)
+def test_a_crawler_does_not_pass_by_naming_an_allowed_tool_later(client, agent):
+    client.get("/hit/ua/sneaky", HTTP_USER_AGENT=agent)
+    assert store.total(Counter("ua", "sneaky")) is None
+
+
+def test_a_bad_host_is_a_400_without_a_logged_traceback(client, caplog):
+    import logging
+
+    caplog.set_level(logging.ERROR, logger="visitorsite.request")
+    response = client.get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert not [r for r in caplog.records if r.name == "visitorsite.request"]
+
+
+def test_a_private_badges_json_refusal_is_json(client):
+    _private(client, key="json")
+    response = client.get("/badge/secret.example/json.json?value=today")
+    assert response.status_code == 403
+    assert "private" in response.json()["error"]
