@@ -23,8 +23,8 @@ from counter.permissions import (
     RateLimited,
     access,
     check_rate,
-    is_private,
     limit_creation,
+    may_see,
     new_admin_key,
     ruling_meta,
 )
@@ -226,6 +226,21 @@ def _is_admin(request: HttpRequest, counter: Counter, *, required: bool = False)
     return found is Access.ADMIN
 
 
+def _refuse_private(
+    request: HttpRequest, counter: Counter, meta: dict[str, str] | None = None
+) -> HttpResponse | None:
+    """The 403 for a private counter's figures without its key (``meta``: the counter's own,
+    when read already); a wrong key is WrongKey, as on every admin route."""
+    refused = may_see(request, ruling_meta(counter, meta))
+    if refused is Access.DENIED:
+        raise WrongKey
+    if refused is None:
+        return None
+    return json_response(
+        request, {"error": "this counter is private: send its admin key"}, status=403
+    )
+
+
 # CountAPI --------------------------------------------------------------------------------
 
 
@@ -291,11 +306,9 @@ def info(request: HttpRequest, counter: Counter) -> HttpResponse:
     found = store.info(counter)
     if found.total is None:
         return json_response(request, {"error": "Key not found"}, status=404, counter=counter)
-    rules = ruling_meta(counter, found.meta)
-    if is_private(rules) and access(request, rules) is not Access.ADMIN:
-        return json_response(
-            request, {"error": "this counter is private: send its admin key"}, status=403
-        )
+    refused = _refuse_private(request, counter, found.meta)
+    if refused is not None:
+        return refused
     created = found.meta.get("created")
     payload = {
         "namespace": counter.namespace,
@@ -328,18 +341,19 @@ def set_value(request: HttpRequest, counter: Counter) -> HttpResponse:
 def update(request: HttpRequest, counter: Counter) -> HttpResponse:
     amount = _int_param(request, "amount")
     admin = _is_admin(request, counter)
-    if not admin:  # an anonymous update counts a visit by other means: limited like one
+    if not admin:  # a visit by other means: limited like one, and a crawler's changes nothing
         check_rate(request, action="update", rule=settings.HIT_RATE_LIMIT)
-    if not admin and visitors.is_bot(visitors.user_agent(request)):
-        # An anonymous update is a visit by other means: a crawler's changes nothing.
-        value = store.total(counter)
-        status = 200 if value is not None else 404
-        return json_response(request, {"value": value}, status=status, cors=False, counter=counter)
+        if visitors.is_bot(visitors.user_agent(request)):
+            value = store.total(counter)
+            status = 200 if value is not None else 404
+            return json_response(
+                request, {"value": value}, status=status, cors=False, counter=counter
+            )
     defaults = (HIT_DEFAULTS["update_lowerbound"], HIT_DEFAULTS["update_upperbound"])
     status, value = store.update(counter, amount, bounds=None if admin else defaults)
-    payload = {"value": value if status != -1 else None}
     if status == -2:
         raise BadRequest(f"the total would pass the largest count, {store.MAX_TOTAL}")
+    payload = {"value": value if status != -1 else None}
     code = {1: 200, 0: 403, -1: 404}[status]
     return json_response(request, payload, status=code, cors=False, counter=counter)
 
@@ -401,10 +415,9 @@ def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
     days = _int_param(request, "days", 30)
     if not 1 <= days <= settings.COUNTER_RETENTION_DAYS:
         raise BadRequest(f"days must be 1 to {settings.COUNTER_RETENTION_DAYS}")
-    if is_private(ruling_meta(counter)) and not _is_admin(request, counter):
-        return json_response(
-            request, {"error": "this counter is private: send its admin key"}, status=403
-        )
+    refused = _refuse_private(request, counter)
+    if refused is not None:
+        return refused
     figures = store.stats(counter, days=days)
     if figures.total == 0 and store.total(counter) is None:
         return json_response(request, {"error": "Key not found"}, status=404, counter=counter)

@@ -62,13 +62,7 @@ def create(request: HttpRequest) -> HttpResponse:
     try:  # one budget with the API's /create: the same bucket for the client's address
         check_rate(request, action="create", rule=settings.CREATE_RATE_LIMIT)
     except RateLimited as exc:
-        base = request.build_absolute_uri("/").rstrip("/")
-        response = _page(
-            request,
-            "counter/landing.html",
-            {"base": base, "error": f"Too many new counters: {exc}.", "form": form},
-            status=429,
-        )
+        response = _form_error(request, f"Too many new counters: {exc}.", status=429)
         response["Retry-After"] = str(exc.reset)
         return response
     try:
@@ -79,13 +73,7 @@ def create(request: HttpRequest) -> HttpResponse:
         )
     except (ValueError, AlreadyExists) as exc:
         message = f"A counter {exc} exists already." if isinstance(exc, AlreadyExists) else exc
-        base = request.build_absolute_uri("/").rstrip("/")
-        return _page(
-            request,
-            "counter/landing.html",
-            {"base": base, "error": str(message), "form": form},
-            status=400,
-        )
+        return _form_error(request, str(message), status=400)
     response = _page(
         request,
         "counter/created.html",
@@ -93,6 +81,13 @@ def create(request: HttpRequest) -> HttpResponse:
     )
     response["Cache-Control"] = "no-store"  # the admin key is on this page, once
     return response
+
+
+def _form_error(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+    """The landing page again, with the form as it was sent and what went wrong."""
+    base = request.build_absolute_uri("/").rstrip("/")
+    context = {"base": base, "error": message, "form": request.POST}
+    return _page(request, "counter/landing.html", context, status=status)
 
 
 def _dashboard_url(counter: Counter) -> str:

@@ -134,10 +134,7 @@ _PRIVATE = "Forbidden: this counter is private; its badge shows the total only.\
 def _private_figures(request: HttpRequest, counter: Counter) -> bool:
     """A private counter's badge shows its total (public, as /get is); other figures only
     with its admin key (?token=). One more read, for those badges only."""
-    rules = permissions.ruling_meta(counter)
-    if not permissions.is_private(rules):
-        return False
-    return permissions.access(request, rules) is not permissions.Access.ADMIN
+    return permissions.may_see(request, permissions.ruling_meta(counter)) is not None
 
 
 @require_safe

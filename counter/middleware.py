@@ -138,24 +138,17 @@ class StoreUnavailableMiddleware:
             "Service temporarily unavailable: the counter store is not reachable. "
             "Please try again shortly."
         )
-        if getattr(request, "wants_json", False):  # the JSON API answers errors in JSON
-            response = HttpResponse(
-                json.dumps({"error": message}), status=503, content_type="application/json"
-            )
-            response["Access-Control-Allow-Origin"] = "*"
-        elif getattr(request, "wants_html", False):  # a page: a page, not a traceback
+        if getattr(request, "wants_html", False):  # a page: a page, not a traceback
             response = render(request, "counter/unavailable.html", status=503)
+            response["Cache-Control"] = "no-store"
         else:
-            response = HttpResponse(
-                message + "\n", status=503, content_type="text/plain; charset=utf-8"
-            )
+            response = _error(request, 503, message)
         response["Retry-After"] = str(settings.STORE_RETRY_AFTER)
-        response["Cache-Control"] = "no-store"
         return response
 
 
 def _error(request, status: int, message: str) -> HttpResponse:
-    """A 4xx the store raised, in the request's language: JSON for the API, text otherwise."""
+    """An error in the request's language: JSON for the API (``wants_json``), text otherwise."""
     if getattr(request, "wants_json", False):
         response = HttpResponse(
             json.dumps({"error": message}), status=status, content_type="application/json"

@@ -45,6 +45,16 @@ def is_private(meta: dict[str, str]) -> bool:
     return meta.get("private") == "1"
 
 
+def may_see(request: HttpRequest, meta: dict[str, str]) -> Access | None:
+    """None when the caller may see what ``meta`` (ruling metadata) keeps private: the counter
+    is public or the caller holds its key. Else how the caller was refused: ANONYMOUS (no
+    key) or DENIED (a wrong one)."""
+    if not is_private(meta):
+        return None
+    found = access(request, meta)
+    return None if found is Access.ADMIN else found
+
+
 def presented_key(request: HttpRequest) -> str | None:
     """``Authorization: Bearer <key>``, else ``?token=<key>``."""
     header = request.META.get("HTTP_AUTHORIZATION", "")

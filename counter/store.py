@@ -274,6 +274,7 @@ class Hit:
     unique_visitor_days: int = 0
     counted: bool = True
     created: bool = False  # this hit made the counter (its first, on a name nobody created)
+    page_refused: bool = False  # a site's hit: the page's view was over PAGES_PER_SITE
 
 
 @dataclass(frozen=True, slots=True)
@@ -548,10 +549,15 @@ def _key(counter: Counter, field: str) -> str:
 
 @lru_cache(maxsize=16_384)
 def _counter_keys(prefix: str, counter: Counter) -> tuple[str, ...]:
-    """The hit script's fixed keys (``r``: the rate window's hits per visitor, gone after
-    HIT_RATE_LIMIT's window), and the prefix of its daily HyperLogLog keys."""
+    """The hit script's fixed keys, the prefix of its daily HyperLogLog keys, its rate window
+    (``r``: hits per visitor, gone after HIT_RATE_LIMIT's window) and a site's pages."""
     base = f"{prefix}c:{{{counter.namespace}/{counter.key}}}:"
-    return base + "n", base + "d", base + "du", base + "uv", base + "m", base + "u:", base + "r"
+    return (
+        *(base + field for field in ("n", "d", "du", "uv", "m")),
+        base + "u:",
+        base + "r",
+        base + "pages",
+    )
 
 
 def _day(value: date) -> str:
@@ -575,13 +581,13 @@ def _hit_command(
     """The hit script's keys and arguments."""
     retention = settings.COUNTER_RETENTION_DAYS
     today, oldest = _days((now or clock.now()).date(), retention)
-    n, d, du, uv, m, hll, rate = _counter_keys(prefix, counter)
+    n, d, du, uv, m, hll, rate, pages = _counter_keys(prefix, counter)
     limit, window = settings.HIT_RATE_LIMIT or (0, 0)
     keys = (n, d, du, uv, hll + today, m, rate)
     now_ms = int(time.time() * 1000)
     args = (today, visitor_id, oldest, retention * 86400, now_ms, hll, +uniques, limit, window)
     if page is not None:  # the site's hit of a page view also admits the page (hit_page)
-        keys += (f"{n[:-1]}pages",)
+        keys += (pages,)
         args += (page.key, settings.PAGES_PER_SITE, OTHER_PAGE_KEY)
     return keys, args
 
@@ -594,8 +600,15 @@ def _as_hit(reply: bytes) -> Hit:
     if reply.startswith(b"rate "):
         raise HitRateLimited(max(int(reply[5:]), 1))
     parts = reply.split()
-    created = len(parts) > 4 and b"c" in parts[4]
-    return Hit(int(parts[0]), parts[1] == b"1", int(parts[2]), int(parts[3]), created=created)
+    flags = parts[4] if len(parts) > 4 else b""
+    return Hit(
+        int(parts[0]),
+        parts[1] == b"1",
+        int(parts[2]),
+        int(parts[3]),
+        created=b"c" in flags,
+        page_refused=b"x" in flags,
+    )
 
 
 def hit(
@@ -639,7 +652,7 @@ def hit_page(
             if page_hit.created:
                 delete(page, now=now)
             raise
-        if replies[0].endswith(b"x"):  # the page was not admitted (the cap)
+        if site_hit.page_refused:
             delete(page, now=now)
             other = Counter(page.namespace, OTHER_PAGE_KEY)
             replies = _page_view(

@@ -228,13 +228,13 @@ def user_agent(request: HttpRequest) -> str:
 
 
 def identify(request: HttpRequest, *, namespace: str, now: datetime | None = None) -> Visitor:
-    user_agent = request.META.get("HTTP_USER_AGENT", "")[:_MAX_UA]
-    if is_bot(user_agent):
+    agent = user_agent(request)
+    if is_bot(agent):
         return Visitor(id="", is_bot=True)
     salt = _salt(now or clock.now())
     ip = client_ip(request)
     return Visitor(
-        visitor_id(ip=ip, user_agent=user_agent, namespace=namespace, salt=salt), is_bot=False
+        visitor_id(ip=ip, user_agent=agent, namespace=namespace, salt=salt), is_bot=False
     )
 
 

@@ -194,7 +194,7 @@ class EmbeddedRedis:
         finally:
             client.close()
 
-    def config(self, fsync: str, maxmemory: str = "512mb") -> str:
+    def config(self, fsync: str, maxmemory: str) -> str:
         lines = {
             "port": "0",  # no TCP at all: only this machine's users with access to DATA_DIR
             "unixsocket": str(self.socket_path),
@@ -233,8 +233,9 @@ class EmbeddedRedis:
             if path.stat().st_mode & 0o777 != wanted:
                 path.chmod(wanted)
 
-    def ensure_running(self, fsync: str = "everysec", maxmemory: str = "512mb") -> bool:
-        """Start the server unless one already answers; return True when this call started it."""
+    def ensure_running(self) -> bool:
+        """Start the server unless one already answers; return True when this call started it.
+        Its AOF fsync policy and memory ceiling are EMBEDDED_REDIS_FSYNC and _MAXMEMORY."""
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         with self._lock():
             if self.answers():
@@ -246,7 +247,9 @@ class EmbeddedRedis:
             config_path.unlink(missing_ok=True)
             fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
-                handle.write(self.config(fsync, maxmemory))
+                handle.write(
+                    self.config(settings.EMBEDDED_REDIS_FSYNC, settings.EMBEDDED_REDIS_MAXMEMORY)
+                )
             process = subprocess.Popen(
                 [binary, str(config_path)],
                 stdin=subprocess.DEVNULL,
@@ -330,9 +333,7 @@ def start_embedded() -> str:
     with _ensure_lock:
         if server.data_dir in _ensured:
             return _ensured[server.data_dir]
-        started = server.ensure_running(
-            fsync=settings.EMBEDDED_REDIS_FSYNC, maxmemory=settings.EMBEDDED_REDIS_MAXMEMORY
-        )
+        started = server.ensure_running()
         if started:
             _started_here.add(server.data_dir)
         logger.info(

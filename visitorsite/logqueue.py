@@ -327,29 +327,21 @@ class QueueHandler(logging.handlers.QueueHandler):
         self.queue = None
 
 
+def _each(action: str) -> None:
+    """``action`` (a QueueHandler method's name) on every handler of this process."""
+    for handler in list(_handlers):
+        getattr(handler, action)()
+
+
 def flush() -> None:
     """Wait until every record queued in this process so far is written (tests, tools)."""
-    for handler in list(_handlers):
-        handler.flush()
+    _each("flush")
 
 
-def _before_fork() -> None:
-    for handler in list(_handlers):
-        handler._before_fork()
-
-
-def _after_fork_in_child() -> None:
-    for handler in list(_handlers):
-        handler._after_fork_in_child()
-
-
-def _stop_all() -> None:
-    for handler in list(_handlers):
-        handler.stop()
-
-
-os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+os.register_at_fork(
+    before=lambda: _each("_before_fork"), after_in_child=lambda: _each("_after_fork_in_child")
+)
 # Registered when LOGGING is configured (django.setup), before the exit handlers of the modules
 # imported later: those run first (last in, first out) and what they log is still written.
 # Anything logged after this ran is written at once, in the caller.
-atexit.register(_stop_all)
+atexit.register(_each, "stop")

@@ -4,7 +4,6 @@
 it does not.
 """
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from visitorsite.embedded_redis import EmbeddedRedisError, embedded
@@ -29,10 +28,7 @@ class Command(BaseCommand):
             self.stdout.write(f"running: {name} at {where}")
         elif action == "start":
             try:
-                started = server.ensure_running(
-                    fsync=settings.EMBEDDED_REDIS_FSYNC,
-                    maxmemory=settings.EMBEDDED_REDIS_MAXMEMORY,
-                )
+                started = server.ensure_running()
             except EmbeddedRedisError as exc:
                 raise CommandError(str(exc)) from exc
             state = "started" if started else "already running"
