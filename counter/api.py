@@ -15,17 +15,20 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 
-from counter import store, visitors
+from counter import claims, store, visitors
 from counter.creation import CREATE_DEFAULTS, AlreadyExists, create_counter
-from counter.names import Counter, InvalidName, counter_from_parts, counter_from_path
+from counter.names import SITE_KEY, Counter, InvalidName, counter_from_parts, counter_from_path
 from counter.permissions import (
     Access,
     RateLimited,
     access,
     check_rate,
+    hash_admin_key,
+    is_operator,
     limit_creation,
     may_see,
     new_admin_key,
+    presented_key,
     ruling_meta,
 )
 
@@ -402,6 +405,60 @@ def rotate_admin_key(request: HttpRequest, counter: Counter) -> HttpResponse:
     return response
 
 
+@api_view(cors=False)
+def claim(request: HttpRequest, counter: Counter) -> HttpResponse:
+    """Take ownership of a site the page script made (docs/API.md, "Who owns a site").
+
+    GET: how, with a fresh admin key to claim with (nothing is stored). POST with that key
+    (Authorization: Bearer): the proof is fetched and checked, and the site's admin key
+    becomes that key, replacing any other. POST with ADMIN_TOKEN: no proof, a fresh key is
+    made and answered. ``private=1/0`` sets the site's privacy at the same time.
+    """
+    if counter.key != SITE_KEY:
+        raise BadRequest(
+            f"only a page script's site is claimed (/api/v1/counters/{counter.namespace}/site"
+            "/claim); a counter made by create has its admin key already"
+        )
+    if request.method != "POST":
+        admin_key, admin_hash = new_admin_key()
+        try:
+            url = claims.proof_url(counter.namespace)
+        except claims.ProofError as exc:
+            raise BadRequest(str(exc)) from None
+        payload = {
+            "namespace": counter.namespace,
+            "key": counter.key,
+            "admin_key": admin_key,
+            "proof_url": url,
+            "proof": claims.proof_line(admin_hash),
+            "next": "publish the proof line at proof_url, then POST to this URL with "
+            "Authorization: Bearer <admin_key>",
+        }
+        return json_response(request, payload, cors=False, counter=counter)
+    private = _param(request, "private")
+    private = None if private in (None, "") else _bool_param(request, "private", False)
+    key = presented_key(request)
+    if key is None:
+        raise KeyRequired
+    headers = check_rate(request, action="claim", rule=settings.CREATE_RATE_LIMIT)
+    admin_key = None
+    if is_operator(key):  # the operator claims for the owner: a fresh key, answered once
+        admin_key, admin_hash = new_admin_key()
+    else:
+        admin_hash = hash_admin_key(key)
+        try:
+            claims.check_proof(counter.namespace, admin_hash)
+        except claims.ProofError as exc:
+            return json_response(
+                request, {"error": f"no proof: {exc}"}, status=403, cors=False, headers=headers
+            )
+    value = store.claim(counter, admin_key_sha256=admin_hash, private=private)
+    payload = {"namespace": counter.namespace, "key": counter.key, "value": value}
+    if admin_key is not None:
+        payload["admin_key"] = admin_key
+    return json_response(request, payload, cors=False, counter=counter, headers=headers)
+
+
 @api_view(counter_in_path=False)
 def stats(request: HttpRequest) -> HttpResponse:
     return json_response(request, {"version": VERSION, **store.service_stats()})
@@ -434,6 +491,8 @@ def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
             for day in figures.days
         ],
     }
+    if counter.key == SITE_KEY:  # the page script's site: its most viewed pages
+        payload["pages"] = [page._asdict() for page in store.top_pages(counter)]
     return json_response(request, payload, counter=counter)
 
 

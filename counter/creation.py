@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 
 from counter import clock, store
-from counter.names import Counter, counter_from_parts
+from counter.names import Counter, counter_from_parts, made_by_page_script
 from counter.permissions import new_admin_key
 
 # Counters made by create without options (CountAPI's defaults).
@@ -36,6 +36,11 @@ def create_counter(
 
     Raises InvalidName for a bad namespace or key and ValueError for bad bounds."""
     counter = counter_from_parts(namespace=namespace or "default", key=key or str(uuid.uuid4()))
+    if made_by_page_script(counter.key):
+        raise ValueError(
+            f"the key {counter.key!r} is the page script's: 'site' and 'p.*' counters are "
+            "made by its page views, and their owner claims them (docs/API.md)"
+        )
     if update_lowerbound > 0 or update_upperbound < 0:
         raise ValueError("update_lowerbound must be <= 0 and update_upperbound >= 0")
     admin_key, admin_hash = new_admin_key()

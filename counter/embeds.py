@@ -6,7 +6,6 @@ Paths avoid what common filter lists block (`/count?`, `/counter`, `count.js`, `
 """
 
 import base64
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -17,12 +16,12 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from counter import badges, permissions, store, visitors
 from counter.names import (
-    PAGE_PREFIX,
     SITE_KEY,
     Counter,
     InvalidName,
     counter_from_parts,
     counter_from_path,
+    page_key,
 )
 from counter.responses import text
 
@@ -205,9 +204,10 @@ def script(request: HttpRequest) -> HttpResponse:
 
 
 def page_counter(namespace: str, path: str) -> Counter:
-    """The counter of one page: ``p.<hash of the path>`` (any path, always a valid name)."""
-    digest = hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=8)
-    return counter_from_parts(namespace=namespace, key=f"{PAGE_PREFIX}{digest.hexdigest()}")
+    """The counter of one page: ``p.<hash of the path keyed with the site's secret>`` (any
+    path, always a valid name; see names.page_key)."""
+    site = counter_from_parts(namespace=namespace, key=SITE_KEY)
+    return Counter(namespace, page_key(path, store.page_secret(site)))
 
 
 def normalise_path(raw: str) -> str:
@@ -238,7 +238,7 @@ def beacon(request: HttpRequest, namespace: str) -> HttpResponse:
             page = page_counter(namespace, path)
             site_hit, _ = store.hit_page(site, page, visitor_id=visitor.id, path=path)
             try:
-                permissions.limit_creation(request, site, site_hit)
+                permissions.limit_creation(request, site, site_hit, page_view=True)
             except permissions.RateLimited:
                 store.delete(page)  # the new site's first page goes with it
                 raise

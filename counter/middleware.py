@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from counter import metrics, store
-from counter.permissions import RateLimited
+from counter.permissions import MadeByPageScript, RateLimited
 from counter.store import CounterAtLimit, HitRateLimited, StoreUnavailable
 
 logger = logging.getLogger("counter")
@@ -128,6 +128,8 @@ class StoreUnavailableMiddleware:
             response = _error(request, 429, str(exception).capitalize() + ".")
             response["Retry-After"] = str(exception.retry_after)
             return response
+        if isinstance(exception, MadeByPageScript):
+            return _error(request, 404, f"Not found: {exception}.")
         if isinstance(exception, RateLimited):  # new counters by first hits, on any route
             response = _error(request, 429, f"Too many new counters: {exception}.")
             response["Retry-After"] = str(exception.reset)

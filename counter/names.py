@@ -4,6 +4,7 @@ A name reaches Redis only after it passed here. The alphabet has no ``{``, ``}``
 whitespace, so a name can never break a key's Cluster hash tag or its field layout.
 """
 
+import hashlib
 import re
 from typing import NamedTuple
 
@@ -51,6 +52,19 @@ def counter_from_path(path: str) -> Counter:
 # (``p.<hash of the path>``), whose owner and privacy are the site's.
 SITE_KEY = "site"
 PAGE_PREFIX = "p."
+
+
+def made_by_page_script(key: str) -> bool:
+    """``site`` and ``p.*``: made only by the page script's views (never by create or a hit
+    on the name), owned only through a claim (docs/API.md, "Who owns a site")."""
+    return key == SITE_KEY or key.startswith(PAGE_PREFIX)
+
+
+def page_key(path: str, secret: bytes) -> str:
+    """A page's counter key: ``p.`` and a BLAKE2b of its path keyed with the site's secret,
+    so that nobody without the secret can test whether a guessed path was viewed."""
+    digest = hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=8, key=secret)
+    return PAGE_PREFIX + digest.hexdigest()
 
 
 def governing(counter: Counter) -> Counter:

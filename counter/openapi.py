@@ -86,6 +86,18 @@ _DETAIL = {
             "properties": {"hits": {"type": "integer"}, "uniques": {"type": "integer"}},
         },
         "bots": {"type": "integer"},
+        "pages": {
+            "description": "a page script's site only: its most viewed pages",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "path": {"type": "string"},
+                    "hits": {"type": "integer"},
+                    "key": {"type": "string", "description": "the page counter's key"},
+                },
+            },
+        },
         "days": {
             "type": "array",
             "items": {
@@ -338,6 +350,54 @@ def document() -> dict:
                     },
                     admin=True,
                 )
+            },
+            "/api/v1/counters/{namespace}/site/claim": {
+                "get": {
+                    "summary": "How to claim the page script's site: a fresh admin key, the "
+                    "proof line and where to publish it (nothing is stored)",
+                    "parameters": [_PATH_PARAMS[0]],
+                    "responses": {
+                        "200": _json(
+                            _object(
+                                namespace="string",
+                                key="string",
+                                admin_key="string",
+                                proof_url="string",
+                                proof="string",
+                                next="string",
+                            ),
+                            "the claim's instructions",
+                        ),
+                        "400": _BAD,
+                    },
+                },
+                "post": {
+                    "summary": "Claim the site: with the key whose proof is published at the "
+                    "proof URL (or with ADMIN_TOKEN: a fresh key is answered), the key becomes "
+                    "the admin key of the site and its pages",
+                    "parameters": [
+                        _PATH_PARAMS[0],
+                        {
+                            "name": "private",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["0", "1", "true", "false"]},
+                        },
+                        _TOKEN,
+                    ],
+                    "security": [{"adminKey": []}],
+                    "responses": {
+                        "200": _json(
+                            _object(namespace="string", key="string", value="integer"),
+                            "claimed (admin_key too when ADMIN_TOKEN claimed)",
+                        ),
+                        "400": _BAD,
+                        "401": _json(_ERROR, "no key given"),
+                        "403": _json(_ERROR, "no proof of the key at the proof URL"),
+                        "429": _json(_ERROR, "rate limited"),
+                        "503": _UNAVAILABLE,
+                    },
+                },
             },
             "/api/v1/counters/{namespace}/{key}": {
                 "get": _operation(

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from counter import metrics, store, visitors
-from counter.names import Counter, governing
+from counter.names import Counter, governing, made_by_page_script
 
 
 class Access(enum.Enum):
@@ -64,11 +64,18 @@ def presented_key(request: HttpRequest) -> str | None:
     return request.GET.get("token") or None
 
 
+def is_operator(key: str) -> bool:
+    """Whether ``key`` is the operator's ADMIN_TOKEN (the key to every counter)."""
+    return bool(settings.ADMIN_TOKEN) and hmac.compare_digest(
+        key.encode(), settings.ADMIN_TOKEN.encode()
+    )
+
+
 def access(request: HttpRequest, meta: dict[str, str]) -> Access:
     key = presented_key(request)
     if key is None:
         return Access.ANONYMOUS
-    if settings.ADMIN_TOKEN and hmac.compare_digest(key.encode(), settings.ADMIN_TOKEN.encode()):
+    if is_operator(key):
         return Access.ADMIN
     stored = meta.get("admin_key_sha256", "")
     if stored and hmac.compare_digest(hash_admin_key(key), stored):
@@ -104,13 +111,29 @@ def check_rate(request: HttpRequest, *, action: str, rule: tuple[int, int] | Non
     }
 
 
-def limit_creation(request: HttpRequest, counter: Counter, hit: store.Hit) -> None:
+class MadeByPageScript(Exception):
+    """A hit on a ``site`` or ``p.*`` name that no page view made (a 404): those counters are
+    made by the page script only, so a stranger cannot make a site's counters first."""
+
+    def __init__(self, counter: Counter):
+        super().__init__(
+            f"no counter {counter}: 'site' and 'p.*' counters are made by the page script"
+        )
+
+
+def limit_creation(
+    request: HttpRequest, counter: Counter, hit: store.Hit, *, page_view: bool = False
+) -> None:
     """A hit that made ``counter`` (its first, on a name nobody created) spends the client's
     NEW_COUNTER_RATE_LIMIT; past it the counter is deleted again and RateLimited raised (a
-    429), so that one client cannot fill Redis with counters by hitting random names. Costs
-    a round trip only on such first hits."""
+    429), so that one client cannot fill Redis with counters by hitting random names. A hit
+    that is not a ``page_view`` makes no page-script counter (MadeByPageScript). Costs a
+    round trip only on such first hits."""
     if not hit.created:
         return
+    if not page_view and made_by_page_script(counter.key):
+        store.delete(counter)
+        raise MadeByPageScript(counter)
     try:
         check_rate(request, action="new-counter", rule=settings.NEW_COUNTER_RATE_LIMIT)
     except RateLimited:

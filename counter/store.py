@@ -12,7 +12,8 @@ A counter's keys are ``<prefix>:<version>:c:{<namespace>/<key>}:<field>``; they 
     b        bot hits filtered              never expires
     pages    (site counters) page key -> hits, a sorted set fed by the page script
     m        metadata (hash)                created (ms), enable_reset, update bounds,
-                                            sha256 of the admin key
+                                            sha256 of the admin key, private; a page's
+                                            path; a site's page_secret (keys its pages)
 
 A hit is one EVALSHA (redis-py's registered script: EVALSHA, re-sent as EVAL on NOSCRIPT).
 
@@ -37,6 +38,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
+from typing import NamedTuple
 
 import hiredis
 import redis
@@ -47,7 +49,7 @@ from django.dispatch import receiver
 from redis.commands.core import Script
 
 from counter import clock, metrics
-from counter.names import Counter
+from counter.names import SITE_KEY, Counter, page_key
 
 logger = logging.getLogger("counter.store")
 
@@ -174,9 +176,11 @@ return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), visitor_days,
 )
 
 _BOT = """
--- KEYS: bot total, total. A bot is shown the total but does not change it.
-redis.call('INCR', KEYS[1])
-return tonumber(redis.call('GET', KEYS[2]) or '0')
+-- KEYS: bot total, total. A bot is shown the total but does not change it; its hits are
+-- counted on counters that exist only (a crawler of random names makes no keys).
+local total = redis.call('GET', KEYS[2])
+if total then redis.call('INCR', KEYS[1]) end
+return tonumber(total or '0')
 """
 
 _SALT = """
@@ -232,6 +236,24 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if (redis.call('HGET', KEYS[1], 'admin_key_sha256') or '') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'admin_key_sha256', ARGV[2])
 return 1
+"""
+
+_PAGE_KEYING = """
+-- KEYS: the site's metadata, the site's pages. ARGV: a fresh random secret.
+-- Returns {secret, pages the site had when this call made its secret (0 if it had one)}.
+local secret = redis.call('HGET', KEYS[1], 'page_secret')
+if secret then return {secret, 0} end
+redis.call('HSET', KEYS[1], 'page_secret', ARGV[1])
+return {ARGV[1], redis.call('ZCARD', KEYS[2])}
+"""
+
+_CLAIM = """
+-- KEYS: total, metadata. ARGV: now (ms), the admin key's hash, private ('' leaves it).
+redis.call('SET', KEYS[1], 0, 'NX')
+redis.call('HSETNX', KEYS[2], 'created', ARGV[1])
+redis.call('HSET', KEYS[2], 'admin_key_sha256', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'private', ARGV[3]) end
+return redis.call('GET', KEYS[1])
 """
 
 _RATE = """
@@ -374,6 +396,7 @@ class _Backend:
         "lock",
         "new_connection",
         "open",
+        "page_secrets",
         "prefix",
         "wait",
     )
@@ -393,6 +416,7 @@ class _Backend:
         self.limit = getattr(pool, "max_connections", 0)
         self.open = 0  # connections made and not dropped, idle or in use
         self.lock = threading.Lock()  # guards ``open``; never held across I/O
+        self.page_secrets: dict[str, tuple[float, bytes]] = {}  # namespace -> (until, secret)
 
     def checkout(self) -> redis.connection.AbstractConnection:
         try:
@@ -484,6 +508,8 @@ _SET_SCRIPT = Script(None, _SET.encode())
 _UPDATE_SCRIPT = Script(None, _UPDATE.encode())
 _RATE_SCRIPT = Script(None, _RATE.encode())
 _ROTATE_SCRIPT = Script(None, _ROTATE.encode())
+_PAGE_KEYING_SCRIPT = Script(None, _PAGE_KEYING.encode())
+_CLAIM_SCRIPT = Script(None, _CLAIM.encode())
 
 
 def _send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
@@ -804,6 +830,8 @@ def delete(counter: Counter, *, now: datetime | None = None) -> bool:
     days = settings.COUNTER_RETENTION_DAYS + 1
     fields = ["n", "d", "du", "uv", "b", "m", "pages", "r"]
     fields += [f"u:{_day(today - timedelta(days=offset))}" for offset in range(days)]
+    if counter.key == SITE_KEY:  # its page secret goes with it
+        _current().page_secrets.pop(counter.namespace, None)
     with _STORE_ERRORS:
         deleted = _client().delete(*[_key(counter, field) for field in fields])
     return deleted > 0
@@ -823,20 +851,96 @@ def rate_limit(bucket: str, *, window: int) -> tuple[int, int]:
     return int(count), max(int(ttl), 0)
 
 
-def top_pages(site: Counter, *, limit: int = 10) -> list[tuple[str, int]]:
-    """The site's most viewed pages as (original path, hits), most viewed first."""
+# A process keeps a site's page secret this long (a site deleted and made again elsewhere
+# has a new one: its pages split for at most this long in this process), for this many sites.
+_PAGE_SECRET_SECONDS = 300
+_PAGE_SECRETS_KEPT = 10_000
+
+
+def page_secret(site: Counter) -> bytes:
+    """The site's secret that keys its page counters' names, made by the first page view
+    (kept in the site's metadata, so a backup carries it). Read from Redis once per site
+    every few minutes, not per view. The view that gives a site from before page secrets
+    its secret moves that site's pages to their keyed names (rekey_pages)."""
+    backend = _current()
+    kept = backend.page_secrets.get(site.namespace)
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    with _STORE_ERRORS:
+        keys = (_key(site, "m"), _key(site, "pages"))
+        secret, pages_before = _run(_PAGE_KEYING_SCRIPT, keys, (secrets.token_hex(32),))
+    secret = bytes.fromhex(secret.decode())
+    if pages_before:
+        rekey_pages(site, secret)
+    if len(backend.page_secrets) >= _PAGE_SECRETS_KEPT:
+        backend.page_secrets.clear()
+    backend.page_secrets[site.namespace] = (time.monotonic() + _PAGE_SECRET_SECONDS, secret)
+    return secret
+
+
+def rekey_pages(site: Counter, secret: bytes) -> int:
+    """Move the site's page counters named by an unkeyed hash (before page secrets) to the
+    keyed name of their stored path: merged into the new counter (views counted there
+    meanwhile are kept), then the old one deleted. Idempotent; returns the pages moved."""
+    with _STORE_ERRORS:
+        client = _client()
+        ranked = client.zrange(_key(site, "pages"), 0, -1, withscores=True)
+        olds = [Counter(site.namespace, raw.decode()) for raw, _ in ranked]
+        pipe = client.pipeline(transaction=False)
+        for old in olds:
+            pipe.hget(_key(old, "m"), "path")
+        paths = pipe.execute()
+    moved = 0
+    for old, (_, hits), path in zip(olds, ranked, paths, strict=True):
+        if path is None or old.key == OTHER_PAGE_KEY:
+            continue
+        new = Counter(site.namespace, page_key(path.decode("utf-8", "surrogateescape"), secret))
+        if new == old:
+            continue
+        import_counter(new, export_counter(old), replace=False)
+        delete(old)
+        with _STORE_ERRORS:
+            pipe = _client().pipeline(transaction=True)
+            pipe.zincrby(_key(site, "pages"), hits, new.key)
+            pipe.zrem(_key(site, "pages"), old.key)
+            pipe.execute()
+        moved += 1
+    if moved:
+        logger.info("%s: moved %d page counters to keyed names", site, moved)
+    return moved
+
+
+def claim(site: Counter, *, admin_key_sha256: str, private: bool | None) -> int:
+    """Give the site (made now if need be) this admin key, replacing any other; ``private``
+    sets its privacy unless None. Returns its total."""
+    now_ms = int(clock.now().timestamp() * 1000)
+    flag = "" if private is None else str(int(private))
+    with _STORE_ERRORS:
+        keys = (_key(site, "n"), _key(site, "m"))
+        total_ = _run(_CLAIM_SCRIPT, keys, (now_ms, admin_key_sha256, flag))
+    return int(total_)
+
+
+class Page(NamedTuple):
+    path: str  # as the page script sent it
+    hits: int
+    key: str  # its counter's key in the site's namespace
+
+
+def top_pages(site: Counter, *, limit: int = 10) -> list[Page]:
+    """The site's most viewed pages, most viewed first."""
     with _STORE_ERRORS:
         client = _client()
         ranked = client.zrevrange(_key(site, "pages"), 0, limit - 1, withscores=True)
         if not ranked:
             return []
         pipe = client.pipeline(transaction=False)
-        for page_key, _ in ranked:
-            pipe.hget(_key(Counter(site.namespace, page_key.decode()), "m"), "path")
+        for page_key_, _ in ranked:
+            pipe.hget(_key(Counter(site.namespace, page_key_.decode()), "m"), "path")
         paths = pipe.execute()
     return [
-        ((path or page_key).decode(), int(hits))
-        for (page_key, hits), path in zip(ranked, paths, strict=True)
+        Page((path or key).decode(), int(hits), key.decode())
+        for (key, hits), path in zip(ranked, paths, strict=True)
     ]
 
 

@@ -39,5 +39,6 @@ urlpatterns = [
         api.rotate_admin_key,
         name="api-v1-admin-key",
     ),
+    re_path(r"^api/v1/counters/(?P<path>[\s\S]*)/claim\Z", api.claim, name="api-v1-claim"),
     _counter_route("api/v1/counters", api.counter_detail, "api-v1-counter"),
 ]

@@ -34,6 +34,14 @@ def fake_store(settings):
     fake.flushall()
 
 
+@pytest.fixture(autouse=True)
+def _claims_stay_on_this_machine(settings):
+    """A claim's proof is never fetched from elsewhere: a closed loopback port unless a test
+    serves proofs itself (tests.servers.ProofSite)."""
+    settings.CLAIM_PROOF_URL = "http://127.0.0.1:9/{namespace}/claim.txt"
+    settings.CLAIM_PRIVATE_ADDRESSES = True
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """One real redis-server for the session, on a free loopback port."""

@@ -5,6 +5,7 @@ Every helper here stops what it started; fixtures in conftest.py wrap them.
 
 from __future__ import annotations
 
+import http.server
 import os
 import signal
 import socket
@@ -171,6 +172,40 @@ def http_get(url: str, *, timeout: float = 5.0, headers: dict | None = None):
             return response.status, response.headers, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read().decode()
+
+
+class ProofSite:
+    """A web site on a free loopback port that serves ``files`` (path -> text): the host a
+    site's owner publishes a claim's proof on. A context manager; it records the paths
+    asked for."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, str] = {}
+        self.asked: list[str] = []
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                site.asked.append(self.path)
+                body = site.files.get(self.path)
+                self.send_response(404 if body is None else 200)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write((body or "not found").encode())
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+
+    def __enter__(self) -> ProofSite:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 class WebServer:

@@ -296,6 +296,18 @@ except ValueError:
     raise ImproperlyConfigured("PAGES_PER_SITE must be a whole number") from None
 if PAGES_PER_SITE < 1:
     raise ImproperlyConfigured("PAGES_PER_SITE must be 1 or more")
+# Who owns a site the page script made (docs/API.md, "Who owns a site"): its owner proves
+# control of the host named by the namespace by publishing a line at this URL.
+CLAIM_PROOF_URL = (
+    os.environ.get("CLAIM_PROOF_URL", "").strip()
+    or "https://{namespace}/.well-known/visitorsite-claim.txt"
+)
+if "{namespace}" not in CLAIM_PROOF_URL or not CLAIM_PROOF_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("CLAIM_PROOF_URL must be an http(s) URL with {namespace} in it")
+# Off: a proof is never fetched from a loopback, private or link-local address (a claim
+# must not make this server reach its own network). On for tests and closed networks only.
+CLAIM_PRIVATE_ADDRESSES = _env_bool("CLAIM_PRIVATE_ADDRESSES")
+CLAIM_TIMEOUT = _env_float("CLAIM_TIMEOUT", 5.0)
 # Counted hits per visitor and counter (every counting route, inside the hit's script): far
 # above any person's reloads, it stops one client from inflating a counter.
 HIT_RATE_LIMIT = _env_rate("HIT_RATE_LIMIT", "300/m")

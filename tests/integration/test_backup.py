@@ -65,7 +65,7 @@ def test_round_trip_gives_identical_stats(real_store, tmp_path):
     call_command("import_counters", path, "--replace", stdout=out)
     assert "imported 4 counters (replace)" in out.getvalue()
     assert _snapshot() == before
-    assert store.top_pages(COUNTERS[1]) == [("/a", 10)]
+    assert [page[:2] for page in store.top_pages(COUNTERS[1])] == [("/a", 10)]
 
 
 def test_merge_adds_totals_and_unions_uniques(real_store, tmp_path):

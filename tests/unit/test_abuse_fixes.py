@@ -1,8 +1,11 @@
 """Smaller abuse findings: every creation path rate limited, admin keys that can be rotated,
 owner cookies that expire, names of dots only, badge text XML cannot carry."""
 
+import io
+
 import pytest
 from django.core import signing
+from django.core.management import call_command
 
 from counter import store
 from counter.names import Counter, InvalidName, counter_from_path
@@ -83,10 +86,17 @@ def test_badge_text_that_xml_forbids_is_a_400(client, label):
     assert store.total(Counter("xml", "test")) is None
 
 
-def _private(client, namespace="secret.example", key="site") -> str:
+def _private(client, namespace="secret.example", key="counter") -> str:
     response = client.get("/create", {"namespace": namespace, "key": key, "private": "true"})
     assert response.status_code == 200
     return response.json()["admin_key"]
+
+
+def _claimed_private_site(namespace="secret.example") -> str:
+    """The operator's claim (manage.py claim_site --private); the printed admin key."""
+    out = io.StringIO()
+    call_command("claim_site", namespace, "--private", stdout=out)
+    return out.getvalue().split()[-1]
 
 
 def test_a_private_counter_shows_its_total_and_nothing_else(client):
@@ -110,7 +120,7 @@ def test_a_private_counter_shows_its_total_and_nothing_else(client):
 
 
 def test_a_private_sites_page_counters_are_private_too(client):
-    admin_key = _private(client)
+    admin_key = _claimed_private_site()
     browser = {"content_type": "text/plain", "HTTP_USER_AGENT": "Mozilla/5.0"}
     response = client.post("/e/secret.example", data="/pricing", **browser)
     assert response.status_code == 204

@@ -313,7 +313,12 @@ def test_openapi_document_is_valid_and_names_every_api_route(api):
     validate(document)
     for route in ("hit", "get", "info", "set", "update", "reset", "delete"):
         assert f"/{route}/{{namespace}}/{{key}}" in document["paths"]
-    assert {"/create", "/stats", "/api/v1/counters/{namespace}/{key}"} <= set(document["paths"])
+    assert {
+        "/create",
+        "/stats",
+        "/api/v1/counters/{namespace}/{key}",
+        "/api/v1/counters/{namespace}/site/claim",
+    } <= set(document["paths"])
 
 
 # Rate limits -----------------------------------------------------------------------------

@@ -30,6 +30,8 @@ ROUTES = [
     ("post", "/d/{name}/unlock"), ("post", "/new"), ("get", "/api/v1/counters/{name}"),
     ("get", "/api/openapi.json"), ("get", "/js/v1/site.js"), ("get", "/metrics"),
     ("put", "/hit/{name}"), ("delete", "/count/{name}"), ("get", "/{ns}"),
+    ("get", "/api/v1/counters/{ns}/site/claim"), ("post", "/api/v1/counters/{ns}/site/claim"),
+    ("post", "/api/v1/counters/{name}/admin-key"),
 ]  # fmt: skip
 
 # Routes that count a visit: the only ones that may change a counter without its admin key.
