@@ -463,10 +463,14 @@ def out_of_memory(work: Path, *, maxmemory: str) -> Row:
     return row
 
 
+_OPERATOR = "reliability-operator-token"
+
+
 def private_probes(work: Path) -> Row:
-    """Every route against a private counter and a private site's page, without the key."""
+    """Every route against a private counter and a private site's page, without the key;
+    and a stranger's every way to make, lock or rewrite a site the page script made."""
     redis = RedisServer(work / "redis").start()
-    web = gunicorn_service(work, redis.url)
+    web = gunicorn_service(work, redis.url, ADMIN_TOKEN=_OPERATOR)
     expected = {
         "/get/secret/c": 200, "/hit/secret/c": 200, "/badge/secret/c.svg": 200,
         "/info/secret/c": 403, "/api/v1/counters/secret/c": 403,
@@ -478,8 +482,9 @@ def private_probes(work: Path) -> Row:
     leaked = False
     try:
         _request(web, "GET", "/create?namespace=secret&key=c&private=true")
-        _request(web, "GET", "/create?namespace=secret.example&key=site&private=true")
         _request(web, "POST", "/e/secret.example", body="/launch-plans")
+        claim = "/api/v1/counters/secret.example/site/claim?private=1"
+        _request(web, "POST", claim, Authorization=f"Bearer {_OPERATOR}")
         pages = list(redis.client().scan_iter(match="*{secret.example/p.*}:n"))
         page = pages[0].decode().split("{")[1].split("}")[0]
         expected.update({f"/info/{page}": 403, f"/api/v1/counters/{page}": 403})
@@ -489,15 +494,39 @@ def private_probes(work: Path) -> Row:
         leaked = b"launch-plans" in body
         seen[f"/d/{page} (no path shown)"] = status if not leaked else -1
         expected[f"/d/{page} (no path shown)"] = 200
+        # A stranger squatting on victim.example, before and after its first page view.
+        squats = {
+            "/create?namespace=victim.example&key=site&private=true": 400,
+            "/create?namespace=victim.example&key=p.0123456789abcdef": 400,
+            "/hit/victim.example/site": 404,
+            "/badge/victim.example/p.0123456789abcdef.svg": 404,
+        }
+        for path, status in squats.items():
+            seen[path], expected[path] = _request(web, "GET", path)[0], status
+        _request(web, "POST", "/e/victim.example", body="/pricing")
+        after = {
+            "/set/victim.example/site?value=0": 403,
+            "/update/victim.example/site?amount=-5000": 403,
+            "/reset/victim.example/site": 401,
+            "/api/v1/counters/victim.example/site/claim (a stranger's key, no proof)": 403,
+        }
+        for path, status in after.items():
+            method, target = ("POST", path.split()[0]) if " " in path else ("GET", path)
+            auth = {"Authorization": "Bearer stranger-key-0123456789"} if " " in path else {}
+            seen[path], expected[path] = _request(web, method, target, **auth)[0], status
     finally:
         web.stop(sig=15)
         redis.stop()
     wrong = {path: status for path, status in seen.items() if status != expected[path]}
-    row = Row("private: every route without the admin key", requests=len(seen))
+    row = Row("private and owned: every route without the admin key", requests=len(seen))
     row.ok = sum(1 for s in seen.values() if s == 200)
     row.other = len(seen) - row.ok
     row.passed = not wrong and not leaked
-    row.note = "as documented (docs/API.md#private-counters)" if row.passed else f"{wrong}"
+    row.note = (
+        "as documented (docs/API.md#private-counters, #who-owns-a-site)"
+        if row.passed
+        else f"{wrong}"
+    )
     return row
 
 

@@ -280,6 +280,9 @@ def base_env(**overrides: str) -> dict[str, str]:
         if not k.startswith(("REDIS_", "DJANGO_")) or k == "REDIS_SERVER_BIN"
     }
     env.pop("DATA_DIR", None)
+    # A claim's proof is never fetched from elsewhere: a closed loopback port.
+    env.update(CLAIM_PROOF_URL="http://127.0.0.1:9/{namespace}/claim.txt")
+    env.update(CLAIM_PRIVATE_ADDRESSES="1")
     env.update(overrides)
     return env
 

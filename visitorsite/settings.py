@@ -302,8 +302,14 @@ CLAIM_PROOF_URL = (
     os.environ.get("CLAIM_PROOF_URL", "").strip()
     or "https://{namespace}/.well-known/visitorsite-claim.txt"
 )
-if "{namespace}" not in CLAIM_PROOF_URL or not CLAIM_PROOF_URL.startswith(("https://", "http://")):
-    raise ImproperlyConfigured("CLAIM_PROOF_URL must be an http(s) URL with {namespace} in it")
+try:
+    _proof_url = CLAIM_PROOF_URL.format(namespace="example.com")
+except (KeyError, IndexError, ValueError):
+    _proof_url = ""
+if "{namespace}" not in CLAIM_PROOF_URL or not _proof_url.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "CLAIM_PROOF_URL must be an http(s) URL with {namespace} in it, and no other braces"
+    )
 # Off: a proof is never fetched from a loopback, private or link-local address (a claim
 # must not make this server reach its own network). On for tests and closed networks only.
 CLAIM_PRIVATE_ADDRESSES = _env_bool("CLAIM_PRIVATE_ADDRESSES")

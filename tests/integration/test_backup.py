@@ -120,3 +120,20 @@ def test_export_to_stdout_and_by_namespace(real_store):
     call_command("export_counters", "--namespace", "other", stdout=out)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [(r["namespace"], r["key"], r["total"]) for r in lines] == [("other", "x", 500)]
+
+
+def test_pages_imported_into_a_site_with_another_secret_move_to_it(real_store, tmp_path):
+    _traffic()
+    path = _export(tmp_path)
+    store._client().flushall()
+    store._current().page_secrets.clear()
+    # The site here had a view first: a secret of its own, which a merge keeps.
+    now = START + timedelta(days=9)
+    store.hit_page(COUNTERS[1], page_counter("site", "/b"), visitor_id="x", path="/b", now=now)
+    call_command("import_counters", path, stdout=StringIO())
+    pages = {page.path: page for page in store.top_pages(COUNTERS[1])}
+    assert {path: page.hits for path, page in pages.items()} == {"/a": 10, "/b": 1}
+    assert pages["/a"].key == page_counter("site", "/a").key
+    assert store.total(Counter("site", pages["/a"].key)) == 10
+    site_keys = {c.key for c in store.iter_counters(namespace="site")} - {"home", "site"}
+    assert site_keys == {pages["/a"].key, pages["/b"].key}

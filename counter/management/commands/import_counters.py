@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from counter import store
 from counter.backup import BackupError, read_backup
+from counter.names import SITE_KEY
 
 
 class Command(BaseCommand):
@@ -41,6 +42,11 @@ class Command(BaseCommand):
                 store.import_counter(counter, data, replace=replace)
                 if progress and done % 100 == 0:
                     sys.stderr.write(f"\rimported {done} of {len(records)}")
+            # A site's pages are named with its secret: the export's, or the one the site
+            # has here already (a merge keeps it). Pages named with another move to it.
+            for counter, data in records:
+                if counter.key == SITE_KEY and data["pages"]:
+                    store.rekey_pages(counter, store.page_secret(counter))
         except (store.StoreUnavailable, ValueError) as exc:
             raise CommandError(f"{exc} (after {done - 1} counters)") from exc
         if progress:
