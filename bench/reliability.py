@@ -494,26 +494,26 @@ def private_probes(work: Path) -> Row:
         leaked = b"launch-plans" in body
         seen[f"/d/{page} (no path shown)"] = status if not leaked else -1
         expected[f"/d/{page} (no path shown)"] = 200
-        # A stranger squatting on victim.example, before and after its first page view.
-        squats = {
-            "/create?namespace=victim.example&key=site&private=true": 400,
-            "/create?namespace=victim.example&key=p.0123456789abcdef": 400,
-            "/hit/victim.example/site": 404,
-            "/badge/victim.example/p.0123456789abcdef.svg": 404,
-        }
-        for path, status in squats.items():
-            seen[path], expected[path] = _request(web, "GET", path)[0], status
-        _request(web, "POST", "/e/victim.example", body="/pricing")
-        after = {
-            "/set/victim.example/site?value=0": 403,
-            "/update/victim.example/site?amount=-5000": 403,
-            "/reset/victim.example/site": 401,
-            "/api/v1/counters/victim.example/site/claim (a stranger's key, no proof)": 403,
-        }
-        for path, status in after.items():
-            method, target = ("POST", path.split()[0]) if " " in path else ("GET", path)
-            auth = {"Authorization": "Bearer stranger-key-0123456789"} if " " in path else {}
-            seen[path], expected[path] = _request(web, method, target, **auth)[0], status
+        # A stranger squatting on victim.example, before and after its first page view:
+        # (method, path, status expected); a POST sends a stranger's key.
+        squats = [
+            ("GET", "/create?namespace=victim.example&key=site&private=true", 400),
+            ("GET", "/create?namespace=victim.example&key=p.0123456789abcdef", 400),
+            ("GET", "/hit/victim.example/site", 404),
+            ("GET", "/badge/victim.example/p.0123456789abcdef.svg", 404),
+            ("VIEW", "/e/victim.example", 204),
+            ("GET", "/set/victim.example/site?value=0", 403),
+            ("GET", "/update/victim.example/site?amount=-5000", 403),
+            ("GET", "/reset/victim.example/site", 401),
+            ("POST", "/api/v1/counters/victim.example/site/claim", 403),
+        ]
+        for method, path, status in squats:
+            if method == "VIEW":
+                answer = _request(web, "POST", path, body="/pricing")
+            else:
+                stranger = {"Authorization": "Bearer stranger-key-0123456789"}
+                answer = _request(web, method, path, **(stranger if method == "POST" else {}))
+            seen[f"{method} {path}"], expected[f"{method} {path}"] = answer[0], status
     finally:
         web.stop(sig=15)
         redis.stop()
