@@ -20,7 +20,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 # A DNS host name of two labels or more: what a namespace must be to be claimed by proof.
-_HOST = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+", re.IGNORECASE)
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOST_PATTERN = rf"{_LABEL}(?:\.{_LABEL})+"
+_HOST = re.compile(HOST_PATTERN)
 _PROOF_LIMIT = 4096  # bytes read of the proof file
 
 

@@ -8,6 +8,7 @@ live server to it.
 
 from django.conf import settings
 
+from counter.claims import HOST_PATTERN
 from counter.names import NAME_PATTERN
 
 _NAME_PATTERN = f"^{NAME_PATTERN}$"
@@ -153,6 +154,14 @@ _CALLBACK = {
         "type": "string",
         "pattern": r"^[A-Za-z_$][\w$]{0,63}(\.[A-Za-z_$][\w$]{0,63}){0,3}$",
     },
+}
+# A site claimed by proof is named by its host: at most 64 characters (a name's length).
+_HOST_PARAM = {
+    "name": "namespace",
+    "in": "path",
+    "required": True,
+    "description": "the host name the site's page script counts under",
+    "schema": {"type": "string", "pattern": f"^{HOST_PATTERN}$", "maxLength": 64},
 }
 _TOKEN = {
     "name": "token",
@@ -355,7 +364,7 @@ def document() -> dict:
                 "get": {
                     "summary": "How to claim the page script's site: a fresh admin key, the "
                     "proof line and where to publish it (nothing is stored)",
-                    "parameters": [_PATH_PARAMS[0]],
+                    "parameters": [_HOST_PARAM],
                     "responses": {
                         "200": _json(
                             _object(
@@ -376,7 +385,7 @@ def document() -> dict:
                     "proof URL (or with ADMIN_TOKEN: a fresh key is answered), the key becomes "
                     "the admin key of the site and its pages",
                     "parameters": [
-                        _PATH_PARAMS[0],
+                        _HOST_PARAM,
                         {
                             "name": "private",
                             "in": "query",
