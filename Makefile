@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run dev test lint format lock bench bench-cpu profile reliability stop-redis clean
+.PHONY: run dev test lint format lock bench bench-signals bench-cpu profile reliability stop-redis clean
 
 # Installs come from the locks only: pinned versions, every file checked against its hash.
 $(VENV)/.installed-$(PYVER): requirements.txt
@@ -38,6 +38,8 @@ dev: $(VENV)/.installed-$(PYVER)
 test: $(VENV)/.dev-installed-$(PYVER)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@if command -v luacheck >/dev/null; then luacheck --no-color -q counter/store/scripts; \
+	else echo "luacheck not installed: Lua scripts not linted (make lint needs it)"; fi
 	$(BIN)/pytest
 
 $(VENV)/.bench-installed-$(PYVER): $(VENV)/.dev-installed-$(PYVER) bench/requirements.txt
@@ -48,6 +50,10 @@ $(VENV)/.bench-installed-$(PYVER): $(VENV)/.dev-installed-$(PYVER) bench/require
 bench: $(VENV)/.bench-installed-$(PYVER)
 	@command -v wrk >/dev/null || echo "wrk not found (apt-get install wrk): using the slower Python load generator"
 	$(BIN)/python bench/run.py --write
+
+# What each of Django's request-signal receivers that counter/apps.py disconnects costs.
+bench-signals: $(VENV)/.bench-installed-$(PYVER)
+	$(BIN)/python bench/run.py --signals --write
 
 # CPU per request of the web workers, Redis and wrk, seed against visitorsite.
 bench-cpu: $(VENV)/.bench-installed-$(PYVER)
@@ -64,6 +70,8 @@ profile: $(VENV)/.bench-installed-$(PYVER)
 lint: $(VENV)/.dev-installed-$(PYVER)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@command -v luacheck >/dev/null || { echo "luacheck not found: apt-get install lua-check (Debian, Ubuntu) or brew install luacheck (macOS)" >&2; exit 1; }
+	luacheck --no-color -q counter/store/scripts
 
 format: $(VENV)/.dev-installed-$(PYVER)
 	$(BIN)/ruff check --fix .

@@ -4,12 +4,12 @@ import re
 import time
 from pathlib import Path
 
-START, END = "<!-- results:start -->", "<!-- results:end -->"
 
-
-def write_results(path: Path, command: str, markdown: str) -> None:
-    """Replace what stands between the markers in ``path`` with ``markdown``."""
+def write_results(path: Path, command: str, markdown: str, *, name: str = "results") -> None:
+    """Replace what stands between the markers ``<!-- NAME:start -->`` and ``<!-- NAME:end
+    -->`` in ``path`` with ``markdown``."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     stamp = f"Command: `{command}` ({time.strftime('%Y-%m-%d')})"
-    block = f"{START}\n{stamp}\n\n{markdown}\n{END}"
-    pattern = re.escape(START) + ".*?" + re.escape(END)
+    block = f"{start}\n{stamp}\n\n{markdown}\n{end}"
+    pattern = re.escape(start) + ".*?" + re.escape(end)
     path.write_text(re.sub(pattern, lambda _: block, path.read_text(), flags=re.S))

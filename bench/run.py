@@ -202,6 +202,77 @@ def start_apps(redis: RedisServer, workdir: Path, gunicorn: dict[str, str]) -> d
     return urls
 
 
+# Django's request-signal receivers that counter/apps.py disconnects, connected again one
+# group at a time (bench/django_receivers_app.py), for ``make bench-signals``.
+SHIPPED = "visitorsite as shipped"
+RECEIVER_VARIANTS = {
+    SHIPPED: "",
+    "+ reset_queries, close_old_connections (db)": "db",
+    "+ close_caches (cache)": "cache",
+    "+ reset_urlconf (urlconf)": "urlconf",
+    "Django's defaults (all of them)": "db,cache,urlconf",
+}
+
+
+def start_receiver_variants(workdir: Path, gunicorn: dict[str, str]) -> dict[str, str]:
+    """visitorsite as ``make run`` starts it, once per RECEIVER_VARIANTS, on one server."""
+    urls = {}
+    for name, receivers in RECEIVER_VARIANTS.items():
+        port = free_port()
+        env = {**visitorsite_env(workdir, port, gunicorn), "BENCH_RECEIVERS": receivers}
+        app = "bench.django_receivers_app:application" if receivers else "visitorsite.wsgi"
+        command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", app]
+        log = workdir / f"visitorsite-{receivers or 'shipped'}.log"
+        WebServer(command, env=env, port=port, log=log).start(timeout=60)
+        urls[name] = f"http://127.0.0.1:{port}/count"
+    return urls
+
+
+def report_receivers(results: dict[str, list[dict]], args) -> str:
+    shipped = results[SHIPPED]
+    lines = [
+        f"Machine: {machine()}. Load: wrk -t{args.wrk_threads} -c{args.connections} "
+        f"-d{args.seconds}s on /count, {args.rounds} alternating rounds (median shown); "
+        f"visitorsite as `make run` starts it ({args.worker_class}, {args.workers} workers), "
+        "every variant on the same embedded server.",
+        "",
+        "| variant | req/s | p99 ms | vs shipped (median of rounds) | rounds (ratio) |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name, runs in results.items():
+        ratios = [r["rps"] / s["rps"] for r, s in zip(runs, shipped, strict=True)]
+        rps = statistics.median(r["rps"] for r in runs)
+        p99 = statistics.median(r["p99"] for r in runs)
+        each = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+        lines.append(
+            f"| {name} | {rps:.0f} | {p99:.2f} | {statistics.median(ratios):.3f}x | {each} |"
+        )
+    return "\n".join(lines)
+
+
+def measure(urls: dict[str, str], args, redis: RedisServer) -> dict[str, list[dict]]:
+    """Warm every app up, then ``args.rounds`` alternating rounds of load on each (noting the
+    rounds during which ``redis`` rewrote its AOF)."""
+    for url in urls.values():  # imports, connections, script load
+        load(url, seconds=2, connections=args.connections, threads=args.wrk_threads)
+    results: dict[str, list[dict]] = {name: [] for name in urls}
+    for round_number in range(args.rounds):
+        for name, url in urls.items():
+            forks = redis_forks(redis)
+            result = load(
+                url, seconds=args.seconds, connections=args.connections, threads=args.wrk_threads
+            )
+            result["aof_rewrite"] = redis_forks(redis) > forks
+            results[name].append(result)
+            print(
+                f"round {round_number + 1} {name}: {result['rps']:.0f} req/s "
+                f"p50 {result['p50']:.2f} ms p99 {result['p99']:.2f} ms"
+                + (" (an AOF rewrite ran)" if result["aof_rewrite"] else ""),
+                file=sys.stderr,
+            )
+    return results
+
+
 def stop_all(*, but: str = "") -> None:
     for server in list(WebServer.running):
         if not but.startswith(server.url):
@@ -375,6 +446,11 @@ def main() -> None:
     parser.add_argument("--worker-class", default="gevent")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
+    parser.add_argument(
+        "--signals",
+        action="store_true",
+        help="measure Django's request-signal receivers that counter/apps.py disconnects",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="visitorsite-bench-"))
@@ -393,27 +469,16 @@ def main() -> None:
             "threads": args.threads,
             "worker_class": args.worker_class,
         }
+        if args.signals:
+            results = measure(start_receiver_variants(workdir, gunicorn), args, redis)
+            markdown = report_receivers(results, args)
+            print(markdown)
+            if args.write:
+                path = REPO / "docs" / "BENCHMARKS.md"
+                write_results(path, "make bench-signals", markdown, name="signals")
+            return
         urls = start_apps(redis, workdir, gunicorn)
-        for url in urls.values():  # warm up: imports, connections, script load
-            load(url, seconds=2, connections=args.connections, threads=args.wrk_threads)
-        results: dict[str, list[dict]] = {name: [] for name in urls}
-        for round_number in range(args.rounds):
-            for name, url in urls.items():
-                forks = redis_forks(redis)
-                result = load(
-                    url,
-                    seconds=args.seconds,
-                    connections=args.connections,
-                    threads=args.wrk_threads,
-                )
-                result["aof_rewrite"] = redis_forks(redis) > forks
-                results[name].append(result)
-                print(
-                    f"round {round_number + 1} {name}: {result['rps']:.0f} req/s "
-                    f"p50 {result['p50']:.2f} ms p99 {result['p99']:.2f} ms"
-                    + (" (an AOF rewrite ran)" if result["aof_rewrite"] else ""),
-                    file=sys.stderr,
-                )
+        results = measure(urls, args, redis)
         stop_all(but=urls["visitorsite on gunicorn"])
         extras = {
             "redis_version": redis.embedded.describe(),

@@ -52,6 +52,8 @@ def counter_from_path(path: str) -> Counter:
 # (``p.<hash of the path>``), whose owner and privacy are the site's.
 SITE_KEY = "site"
 PAGE_PREFIX = "p."
+# Past PAGES_PER_SITE distinct pages, a site's new paths are counted on this one page.
+OTHER_PAGE_KEY = "p.other"
 
 
 def made_by_page_script(key: str) -> bool:

@@ -7,6 +7,8 @@ import pytest
 
 from counter import store
 from counter.names import Counter
+from counter.store.connection import get_client
+from counter.store.keys import counter_key
 from tests.servers import ClusterTopology
 
 pytestmark = pytest.mark.real_redis
@@ -21,8 +23,8 @@ def cluster(point_store_at, tmp_path):
 
 
 def _slot_owners(topology, counters) -> set[int]:
-    client = store._client()
-    return {client.get_node_from_key(store._key(counter, "n")).port for counter in counters}
+    client = get_client()
+    return {client.get_node_from_key(counter_key(counter, "n")).port for counter in counters}
 
 
 def test_a_thousand_counters_over_three_primaries_are_exact(cluster):

@@ -12,6 +12,8 @@ import pytest
 
 from counter import store
 from counter.names import Counter
+from counter.store.connection import get_client
+from counter.store.keys import counter_key, salt_key
 
 SITE = Counter("site", "home")
 NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -67,20 +69,20 @@ def test_retention_trims_old_days_but_never_totals(any_store, settings):
     start = NOON
     for offset in range(5):
         store.hit(SITE, visitor_id=f"v{offset}", now=start + timedelta(days=offset))
-    client = store._client()
-    daily = client.hgetall(store._key(SITE, "d"))
+    client = get_client()
+    daily = client.hgetall(counter_key(SITE, "d"))
     assert sorted(daily) == [b"20260312", b"20260313", b"20260314"]
     # Days before the last are settled (counted into du); the last is counted when read.
-    assert sorted(client.hgetall(store._key(SITE, "du"))) == sorted(daily)[:-1]
-    ttl = client.ttl(store._key(SITE, "u:20260314"))
+    assert sorted(client.hgetall(counter_key(SITE, "du"))) == sorted(daily)[:-1]
+    ttl = client.ttl(counter_key(SITE, "u:20260314"))
     assert 0 < ttl <= 3 * 86400
     stats = store.stats(SITE, days=3, now=start + timedelta(days=4))
     assert (stats.total, stats.unique_visitor_days) == (5, 5)
 
 
 def test_a_day_is_counted_when_read_then_settled_by_the_next_days_first_hit(any_store):
-    du, uv = store._key(SITE, "du"), store._key(SITE, "uv")
-    client = store._client()
+    du, uv = counter_key(SITE, "du"), counter_key(SITE, "uv")
+    client = get_client()
     for visitor in ("a", "b", "c", "a"):
         store.hit(SITE, visitor_id=visitor, now=NOON)
     assert client.hgetall(du) == {}
@@ -149,7 +151,7 @@ def test_salt_is_shared_and_kept_per_period(any_store):
     assert len(first) == 32
     assert store.period_salt("d20260310", ttl=100) == first
     assert store.period_salt("d20260311", ttl=100) != first
-    assert 0 < store._client().ttl(store._cache_key("salt:d20260310")) <= 100
+    assert 0 < get_client().ttl(salt_key("d20260310")) <= 100
 
 
 # Real Redis only ----------------------------------------------------------------------

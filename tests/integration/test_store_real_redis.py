@@ -6,6 +6,7 @@ import pytest
 
 from counter import store
 from counter.names import SEED_COUNTER, Counter
+from counter.store.connection import current
 
 pytestmark = pytest.mark.real_redis
 
@@ -98,7 +99,7 @@ def test_a_connection_that_fails_mid_answer_is_closed_not_reused(real_store, mon
     import redis
 
     store.hit(SEED_COUNTER, visitor_id="v")
-    idle = store._current().idle
+    idle = current().idle
     connection = idle[-1]  # the next hit's
     others = len(idle) - 1
 
@@ -134,7 +135,7 @@ def test_a_forked_child_counts_on_its_own_connection(real_store):
 
 def test_connections_are_capped_like_the_pool(real_store):
     store.hit(SEED_COUNTER, visitor_id="v")
-    backend = store._current()
+    backend = current()
     assert backend.limit == backend.client.connection_pool.max_connections
     assert backend.open == len(backend.idle) >= 1
     limit, backend.limit = backend.limit, backend.open

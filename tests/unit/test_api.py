@@ -6,6 +6,7 @@ import pytest
 
 from counter import store
 from counter.names import Counter
+from counter.store.connection import get_client
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 SITE = Counter("site", "home")
@@ -172,7 +173,7 @@ def test_admin_key_allows_everything_and_is_stored_only_hashed(api):
     assert api.get("/set/site/home?value=500", **auth).json() == {"old_value": 10, "value": 500}
     assert api.get("/update/site/home?amount=-400", **auth).json() == {"value": 100}
     assert api.get(f"/reset/site/home?token={key}").json() == {"value": 0}
-    raw = store._client()
+    raw = get_client()
     stored = b"".join(v for k in raw.keys("*") if raw.type(k) == b"hash" for v in raw.hvals(k))
     assert key.encode() not in stored
 
@@ -223,7 +224,7 @@ def test_delete_removes_every_key(api):
         api.get("/hit/site/home")
     response = api.get("/delete/site/home", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert response.json() == {"status": "deleted", "namespace": "site", "key": "home"}
-    assert store._client().keys("*c:{site/home}*") == []
+    assert get_client().keys("*c:{site/home}*") == []
     assert api.get("/get/site/home").status_code == 404
     gone = api.get("/delete/site/home", HTTP_AUTHORIZATION="Bearer whatever")
     assert gone.status_code == 403  # no counter, so no key matches
@@ -339,15 +340,15 @@ def test_create_is_rate_limited_per_client_and_recovers(api, settings):
     # Another client is not affected.
     assert api.get("/create?key=d", REMOTE_ADDR="198.51.100.4").status_code == 200
     # The window passes (its bucket expires): the client may create again.
-    for key in store._client().keys("*rl:create:*"):
-        store._client().delete(key)
+    for key in get_client().keys("*rl:create:*"):
+        get_client().delete(key)
     assert api.get("/create?key=c").status_code == 200
 
 
 def test_rate_limit_buckets_hold_no_raw_address(api, settings):
     settings.CREATE_RATE_LIMIT = (5, 60)
     api.get("/create?key=a", REMOTE_ADDR="198.51.100.77")
-    keys = b" ".join(store._client().keys("*"))
+    keys = b" ".join(get_client().keys("*"))
     assert b"198.51.100.77" not in keys
 
 

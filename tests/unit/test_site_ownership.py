@@ -11,6 +11,8 @@ from django.core.management import call_command
 from counter import clock, store
 from counter.embeds import page_counter
 from counter.names import Counter
+from counter.store.connection import get_client
+from counter.store.keys import counter_key
 from tests.servers import ProofSite
 
 SITE = Counter("owner.example", "site")
@@ -104,12 +106,12 @@ def test_page_names_are_keyed_by_a_secret_of_each_site(client):
 def test_pages_named_before_secrets_move_to_their_keyed_names(client):
     """A site from before page secrets: its pages named by the unkeyed hash of the path."""
     old = Counter(SITE.namespace, "p." + hashlib.blake2b(b"/a", digest_size=8).hexdigest())
-    raw = store._client()
-    raw.set(store._key(SITE, "n"), 7)
-    raw.set(store._key(old, "n"), 7)
-    raw.hset(store._key(old, "m"), mapping={"path": "/a", "created": "1"})
-    raw.hset(store._key(old, "d"), clock.now().strftime("%Y%m%d"), 7)
-    raw.zadd(store._key(SITE, "pages"), {old.key: 7})
+    raw = get_client()
+    raw.set(counter_key(SITE, "n"), 7)
+    raw.set(counter_key(old, "n"), 7)
+    raw.hset(counter_key(old, "m"), mapping={"path": "/a", "created": "1"})
+    raw.hset(counter_key(old, "d"), clock.now().strftime("%Y%m%d"), 7)
+    raw.zadd(counter_key(SITE, "pages"), {old.key: 7})
     _view(client, "/a")  # the first view after the upgrade gives the site its secret
     new = page_counter(SITE.namespace, "/a")
     assert new != old

@@ -8,6 +8,8 @@ from django.test import RequestFactory
 
 from counter import store, visitors
 from counter.names import Counter
+from counter.store.connection import get_client
+from counter.store.keys import salt_key
 
 CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -68,7 +70,7 @@ def test_salt_is_shared_through_redis_between_processes(day):
 
 def test_salt_expires_shortly_after_its_day(day):
     visitors.identify(_request(), namespace="site")
-    ttl = store._client().ttl(store._cache_key("salt:d20260310"))
+    ttl = get_client().ttl(salt_key("d20260310"))
     assert 12 * 3600 < ttl <= 12 * 3600 + 600  # noon now: the rest of the day plus grace
 
 

@@ -1,0 +1,92 @@
+"""Every Redis key and command of visitorsite lives in this package; callers use the names
+below (``from counter import store``; ``store.hit(...)``).
+
+    keys.py        the key schema (read its docstring first): every key name is made there
+    scripts/*.lua  the Lua scripts, one a file, each opening with its KEYS/ARGV contract
+    connection.py  the client, idle connections, one round trip, errors -> StoreUnavailable
+    counters.py    a counter's operations: hit (one EVALSHA), stats, create, set, update...
+    pages.py       the page script's site and pages: page views, page secrets, claims
+    backup.py      a counter's raw data out and in (export/import)
+    service.py     salts, rate-limit buckets, service figures, AOF rewrite, readiness
+
+To change what a hit records: scripts/hit.lua (and its arguments in counters.hit_command).
+"""
+
+from counter.names import OTHER_PAGE_KEY
+from counter.store.backup import export_counter, import_counter
+from counter.store.connection import StoreUnavailable
+from counter.store.counters import (
+    MAX_TOTAL,
+    CounterAtLimit,
+    Day,
+    Hit,
+    HitRateLimited,
+    Info,
+    Stats,
+    bot_hit,
+    create,
+    hit,
+    info,
+    iter_counters,
+    replace_admin_key,
+    reset,
+    set_total,
+    stats,
+    total,
+    update,
+)
+from counter.store.pages import (
+    OTHER_PAGE_PATH,
+    Page,
+    claim,
+    delete,
+    hit_page,
+    page_secret,
+    rekey_pages,
+    top_pages,
+)
+from counter.store.service import (
+    period_salt,
+    ping,
+    rate_limit,
+    rewrite_aof_after,
+    service_stats,
+)
+
+__all__ = [
+    "MAX_TOTAL",
+    "OTHER_PAGE_KEY",
+    "OTHER_PAGE_PATH",
+    "CounterAtLimit",
+    "Day",
+    "Hit",
+    "HitRateLimited",
+    "Info",
+    "Page",
+    "Stats",
+    "StoreUnavailable",
+    "bot_hit",
+    "claim",
+    "create",
+    "delete",
+    "export_counter",
+    "hit",
+    "hit_page",
+    "import_counter",
+    "info",
+    "iter_counters",
+    "page_secret",
+    "period_salt",
+    "ping",
+    "rate_limit",
+    "rekey_pages",
+    "replace_admin_key",
+    "reset",
+    "rewrite_aof_after",
+    "service_stats",
+    "set_total",
+    "stats",
+    "top_pages",
+    "total",
+    "update",
+]

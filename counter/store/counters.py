@@ -1,0 +1,273 @@
+"""A counter's operations: hits, reads, create/set/update/delete. Each is one script or one
+command, so one round trip (a hit: one EVALSHA of scripts/hit.lua)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+
+from counter import clock, metrics
+from counter.names import OTHER_PAGE_KEY, Counter
+from counter.store import scripts
+from counter.store.connection import STORE_ERRORS, current, get_client, run
+from counter.store.keys import (
+    counter_key,
+    counter_keys,
+    counters_pattern,
+    day_field,
+    day_fields,
+    stat_key,
+)
+
+HIT = scripts.load("hit.lua")
+_BOT = scripts.load("bot.lua")
+_STATS = scripts.load("stats.lua")
+_CREATE = scripts.load("create.lua")
+_SET = scripts.load("set.lua")
+_UPDATE = scripts.load("update.lua")
+_ROTATE = scripts.load("rotate.lua")
+
+# The largest total either way: past 2^53 - 1 neither Redis' Lua nor JSON clients (doubles)
+# hold a count exactly. set, update, create and import refuse to pass it; a hit at it too.
+MAX_TOTAL = 2**53 - 1
+
+
+class HitRateLimited(Exception):
+    """This visitor passed HIT_RATE_LIMIT on this counter: not counted (a 429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many hits from this visitor; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class CounterAtLimit(Exception):
+    """The counter's total is at MAX_TOTAL: it counts no further (answered with a 4xx)."""
+
+    def __init__(self) -> None:
+        super().__init__(f"the counter is at its largest total, {MAX_TOTAL}: it counts no further")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    total: int
+    new_visitor_today: bool
+    today: int = 0  # hits today, this one included
+    unique_visitor_days: int = 0
+    counted: bool = True
+    created: bool = False  # this hit made the counter (its first, on a name nobody created)
+    page_refused: bool = False  # a site's hit: the page's view was over PAGES_PER_SITE
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    day: date
+    hits: int
+    uniques: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    total: int
+    bots: int
+    unique_visitor_days: int
+    uniques: int  # distinct visitor ids over the range (PFCOUNT of the days' union)
+    days: list[Day]  # oldest first, today last
+
+    @property
+    def today(self) -> Day:
+        return self.days[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Info:
+    total: int | None  # None: the counter does not exist
+    meta: dict[str, str]
+
+
+def hit_command(
+    prefix: str,
+    counter: Counter,
+    visitor_id: str,
+    now: datetime | None,
+    uniques: bool = False,
+    page: Counter | None = None,
+) -> tuple[tuple, tuple]:
+    """The hit script's keys and arguments."""
+    retention = settings.COUNTER_RETENTION_DAYS
+    today, oldest = day_fields((now or clock.now()).date(), retention)
+    n, d, du, uv, m, hll, rate, pages = counter_keys(prefix, counter)
+    limit, window = settings.HIT_RATE_LIMIT or (0, 0)
+    keys = (n, d, du, uv, hll + today, m, rate)
+    now_ms = int(time.time() * 1000)
+    args = (today, visitor_id, oldest, retention * 86400, now_ms, hll, +uniques, limit, window)
+    if page is not None:  # the site's hit of a page view also admits the page (hit_page)
+        keys += (pages,)
+        args += (page.key, settings.PAGES_PER_SITE, OTHER_PAGE_KEY)
+    return keys, args
+
+
+def as_hit(reply: bytes) -> Hit:
+    """The hit script's answer: b"total new-today today's-hits visitor-days [flags]", or
+    b"limit" (at MAX_TOTAL), or b"rate <seconds>" (HIT_RATE_LIMIT passed)."""
+    if reply == b"limit":
+        raise CounterAtLimit
+    if reply.startswith(b"rate "):
+        raise HitRateLimited(max(int(reply[5:]), 1))
+    parts = reply.split()
+    flags = parts[4] if len(parts) > 4 else b""
+    return Hit(
+        int(parts[0]),
+        parts[1] == b"1",
+        int(parts[2]),
+        int(parts[3]),
+        created=b"c" in flags,
+        page_refused=b"x" in flags,
+    )
+
+
+def hit(
+    counter: Counter, *, visitor_id: str, now: datetime | None = None, uniques: bool = False
+) -> Hit:
+    """Count one human hit: total, today's bucket, today's HyperLogLog. One round trip.
+    With ``uniques`` the answer carries the unique visitor-days (a badge shows them)."""
+    with STORE_ERRORS:
+        backend = current()
+        keys, args = hit_command(backend.prefix, counter, visitor_id, now, uniques)
+        reply = run(HIT, keys, args, wait=backend.wait)
+    metrics.count(metrics.HITS)
+    return as_hit(reply)
+
+
+def bot_hit(counter: Counter) -> Hit:
+    """Record a filtered bot hit; return the unchanged total. One round trip."""
+    with STORE_ERRORS:
+        total = run(_BOT, (counter_key(counter, "b"), counter_key(counter, "n")), ())
+    metrics.count(metrics.BOT_HITS)
+    return Hit(total=int(total), new_visitor_today=False, counted=False)
+
+
+def total(counter: Counter) -> int | None:
+    """The counter's total, or None when it has never been hit."""
+    with STORE_ERRORS:
+        value = get_client().get(counter_key(counter, "n"))
+    return None if value is None else int(value)
+
+
+def stats(counter: Counter, *, days: int, now: datetime | None = None) -> Stats:
+    """Totals and the last ``days`` days (today included), in one round trip (a script)."""
+    if not 1 <= days <= settings.COUNTER_RETENTION_DAYS:
+        raise ValueError(f"days must be 1 to {settings.COUNTER_RETENTION_DAYS}, got {days}")
+    today = (now or clock.now()).date()
+    span = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+    fields = [day_field(day) for day in span]
+    keys = [counter_key(counter, field) for field in ("n", "b", "uv", "d", "du")]
+    keys += [counter_key(counter, f"u:{field}") for field in fields]
+    with STORE_ERRORS:
+        reply = run(_STATS, tuple(keys), (counter_key(counter, "u:"), *fields))
+    total_, bots, visitor_days, hits, uniques, range_uniques = reply
+    return Stats(
+        total=int(total_ or 0),
+        bots=int(bots or 0),
+        unique_visitor_days=int(visitor_days or 0),
+        uniques=int(range_uniques),
+        days=[
+            Day(day=day, hits=int(h or 0), uniques=int(u or 0))
+            for day, h, u in zip(span, hits, uniques, strict=True)
+        ],
+    )
+
+
+def info(counter: Counter) -> Info:
+    """The total and the metadata hash, in one round trip."""
+    with STORE_ERRORS:
+        pipe = get_client().pipeline(transaction=False)
+        pipe.get(counter_key(counter, "n"))
+        pipe.hgetall(counter_key(counter, "m"))
+        value, meta = pipe.execute()
+    return Info(
+        total=None if value is None else int(value),
+        meta={k.decode(): v.decode() for k, v in meta.items()},
+    )
+
+
+def create(counter: Counter, *, value: int, meta: dict[str, str | int]) -> bool:
+    """Create the counter with a starting value and metadata; False when it exists."""
+    pairs = [str(item) for pair in meta.items() for item in pair]
+    with STORE_ERRORS:
+        client = get_client()
+        created = run(
+            _CREATE, (counter_key(counter, "n"), counter_key(counter, "m")), (value, *pairs)
+        )
+        if created:
+            client.incr(stat_key("keys_created"))
+    return bool(created)
+
+
+def set_total(counter: Counter, value: int, *, require_reset_enabled: bool) -> tuple[int, int]:
+    """Set the total; return (status, old total): 1 set, 0 refused, -1 no such counter."""
+    keys = (counter_key(counter, "n"), counter_key(counter, "m"))
+    with STORE_ERRORS:
+        client = get_client()
+        status, old = run(_SET, keys, (value, int(require_reset_enabled)))
+        if status == 1:
+            client.incr(stat_key("keys_updated"))
+    return int(status), int(old)
+
+
+def update(counter: Counter, amount: int, *, bounds: tuple[int, int] | None) -> tuple[int, int]:
+    """Add ``amount`` (within the counter's update bounds unless ``bounds`` is None, whose
+    values are the defaults for counters that never stored theirs); return (status, total):
+    1 updated, 0 out of bounds, -1 no such counter, -2 the total would pass MAX_TOTAL."""
+    keys = (counter_key(counter, "n"), counter_key(counter, "m"))
+    lower, upper = bounds or (0, 0)
+    args = (amount, int(bounds is not None), lower, upper, MAX_TOTAL)
+    with STORE_ERRORS:
+        client = get_client()
+        status, value = run(_UPDATE, keys, args)
+        if status == 1:
+            client.incr(stat_key("keys_updated"))
+    return int(status), int(value)
+
+
+def replace_admin_key(counter: Counter, *, expected: str, new: str) -> int:
+    """Replace the admin key's hash if it is still ``expected``: 1 done, 0 it changed
+    meanwhile, -1 no such counter. The old key stops working at once."""
+    with STORE_ERRORS:
+        return int(run(_ROTATE, (counter_key(counter, "m"),), (expected, new)))
+
+
+def delete(counter: Counter, *, now: datetime | None = None) -> bool:
+    """Delete every key of the counter (daily HyperLogLogs of the whole retention included)."""
+    today = (now or clock.now()).date()
+    days = settings.COUNTER_RETENTION_DAYS + 1
+    fields = ["n", "d", "du", "uv", "b", "m", "pages", "r"]
+    fields += [f"u:{day_field(today - timedelta(days=offset))}" for offset in range(days)]
+    with STORE_ERRORS:
+        deleted = get_client().delete(*[counter_key(counter, field) for field in fields])
+    return deleted > 0
+
+
+def reset(counter: Counter, *, value: int = 0) -> int:
+    """Set the total to ``value`` atomically; return the total it had before (0 if none)."""
+    with STORE_ERRORS:
+        old = get_client().set(counter_key(counter, "n"), value, get=True)
+    return 0 if old is None else int(old)
+
+
+def iter_counters(*, namespace: str | None = None) -> Iterator[Counter]:
+    """Every counter that has a total, metadata or bot hits (SCAN: no blocking KEYS)."""
+    pattern, prefix = counters_pattern(namespace)
+    seen: set[Counter] = set()
+    with STORE_ERRORS:
+        for raw in get_client().scan_iter(match=pattern, count=1000):
+            name = raw.decode()
+            tag = name[len(prefix) : name.index("}:", len(prefix))]
+            ns, _, key = tag.partition("/")
+            counter = Counter(ns, key)
+            if counter not in seen:
+                seen.add(counter)
+                yield counter

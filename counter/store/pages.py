@@ -1,0 +1,202 @@
+"""The page script's counters: a site's page views (the site's hit admits the page, under
+PAGES_PER_SITE), the site's secret that names its pages, their move from unkeyed names, a
+claim, and the most viewed pages."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from datetime import datetime
+from typing import NamedTuple
+
+import redis
+
+from counter import clock, metrics
+from counter.names import OTHER_PAGE_KEY, SITE_KEY, Counter, page_key
+from counter.store import counters, scripts
+from counter.store.backup import export_counter, import_counter
+from counter.store.connection import STORE_ERRORS, current, get_client, run
+from counter.store.counters import HIT, CounterAtLimit, Hit, HitRateLimited, as_hit, hit_command
+from counter.store.keys import counter_key
+
+logger = logging.getLogger("counter.store")
+
+_SITE_SECRET = scripts.load("site_secret.lua")
+_CLAIM = scripts.load("claim.lua")
+
+OTHER_PAGE_PATH = "(other pages)"
+
+
+def hit_page(
+    site: Counter, page: Counter, *, visitor_id: str, path: str, now: datetime | None = None
+) -> tuple[Hit, Hit]:
+    """Count a page view on the site's counter and the page's, and keep the page's original
+    path for display: one pipelined round trip (two hash tags, so not one script).
+
+    A site has at most PAGES_PER_SITE page counters: the site's hit admits a new page into
+    the site's pages while there is room; past that, the new path's counter, just made by
+    this view, is deleted again and the view counted on the site's "other" page instead (two
+    more round trips, for such views only).
+    """
+    with STORE_ERRORS:
+        backend = current()
+        replies = _page_view(backend, site, page, visitor_id, path, now)
+        page_hit = as_hit(replies[1])
+        try:
+            site_hit = as_hit(replies[0])
+        except (HitRateLimited, CounterAtLimit):
+            # The site refused the view (and did not admit the page): a page counter this
+            # view made goes again, or refused views with new paths would make keys unbounded.
+            if page_hit.created:
+                delete(page, now=now)
+            raise
+        if site_hit.page_refused:
+            delete(page, now=now)
+            other = Counter(page.namespace, OTHER_PAGE_KEY)
+            replies = _page_view(
+                backend, site, other, visitor_id, OTHER_PAGE_PATH, now, site_too=False
+            )
+            page_hit = as_hit(replies[1])
+    metrics.count(metrics.HITS, 2)
+    return site_hit, page_hit
+
+
+def _page_view(backend, site, page, visitor_id, path, now, *, site_too: bool = True) -> list:
+    """The page view's commands in one pipeline: the site's hit (which admits the page into
+    the site's pages) unless not ``site_too``, the page's hit, the page's path."""
+    for _attempt in (1, 2):
+        pipe = backend.client.pipeline(transaction=False)
+        if site_too:
+            keys, args = hit_command(backend.prefix, site, visitor_id, now, page=page)
+            pipe.execute_command("EVALSHA", HIT.sha, len(keys), *keys, *args)
+        else:  # the "other" page, counted in the site's pages without a second site hit
+            pipe.zincrby(counter_key(site, "pages"), 1, page.key)
+        keys, args = hit_command(backend.prefix, page, visitor_id, now)
+        pipe.execute_command("EVALSHA", HIT.sha, len(keys), *keys, *args)
+        pipe.hsetnx(counter_key(page, "m"), "path", path)
+        if backend.wait:
+            pipe.execute_command("WAIT", *backend.wait)
+        replies = pipe.execute(raise_on_error=False)
+        if not any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
+            break
+        # Redis restarted: no script was run (every hit failed alike); load it and redo.
+        HIT.sha = backend.client.script_load(HIT.script)
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+    if backend.wait and replies[-1] < backend.wait[0]:
+        metrics.count(metrics.REPLICATION_LAGGED)
+    return replies
+
+
+# A process keeps a site's page secret this long (a site deleted and made again elsewhere
+# has a new one: its pages split for at most this long in this process), for this many sites.
+_PAGE_SECRET_SECONDS = 300
+_PAGE_SECRETS_KEPT = 10_000
+_secrets: dict[str, tuple[float, bytes]] = {}  # namespace -> (until, secret)
+_secrets_generation = -1  # the connection's generation they were read on
+
+
+def _kept_secrets() -> dict[str, tuple[float, bytes]]:
+    """This process' page secrets, forgotten with the client they were read on (tests)."""
+    global _secrets, _secrets_generation
+    generation = current().generation
+    if generation != _secrets_generation:
+        _secrets, _secrets_generation = {}, generation
+    return _secrets
+
+
+def page_secret(site: Counter) -> bytes:
+    """The site's secret that keys its page counters' names, made by the first page view
+    (kept in the site's metadata, so a backup carries it). Read from Redis once per site
+    every few minutes, not per view. The view that gives a site from before page secrets
+    its secret moves that site's pages to their keyed names (rekey_pages)."""
+    kept_secrets = _kept_secrets()
+    kept = kept_secrets.get(site.namespace)
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    with STORE_ERRORS:
+        keys = (counter_key(site, "m"), counter_key(site, "pages"))
+        secret, pages_before = run(_SITE_SECRET, keys, (secrets.token_hex(32),))
+    secret = bytes.fromhex(secret.decode())
+    if pages_before:
+        rekey_pages(site, secret)
+    if len(kept_secrets) >= _PAGE_SECRETS_KEPT:
+        kept_secrets.clear()
+    kept_secrets[site.namespace] = (time.monotonic() + _PAGE_SECRET_SECONDS, secret)
+    return secret
+
+
+def rekey_pages(site: Counter, secret: bytes) -> int:
+    """Move the site's page counters named by an unkeyed hash (before page secrets) to the
+    keyed name of their stored path: merged into the new counter (views counted there
+    meanwhile are kept), then the old one deleted. Idempotent; returns the pages moved."""
+    with STORE_ERRORS:
+        client = get_client()
+        ranked = client.zrange(counter_key(site, "pages"), 0, -1, withscores=True)
+        olds = [Counter(site.namespace, raw.decode()) for raw, _ in ranked]
+        pipe = client.pipeline(transaction=False)
+        for old in olds:
+            pipe.hget(counter_key(old, "m"), "path")
+        paths = pipe.execute()
+    moved = 0
+    for old, (_, hits), path in zip(olds, ranked, paths, strict=True):
+        if path is None or old.key == OTHER_PAGE_KEY:
+            continue
+        new = Counter(site.namespace, page_key(path.decode("utf-8", "surrogateescape"), secret))
+        if new == old:
+            continue
+        import_counter(new, export_counter(old), replace=False)
+        delete(old)
+        with STORE_ERRORS:
+            pipe = get_client().pipeline(transaction=True)
+            pipe.zincrby(counter_key(site, "pages"), hits, new.key)
+            pipe.zrem(counter_key(site, "pages"), old.key)
+            pipe.execute()
+        moved += 1
+    if moved:
+        logger.info("%s: moved %d page counters to keyed names", site, moved)
+    return moved
+
+
+def claim(site: Counter, *, admin_key_sha256: str, private: bool | None) -> int:
+    """Give the site (made now if need be) this admin key, replacing any other; ``private``
+    sets its privacy unless None. Returns its total."""
+    now_ms = int(clock.now().timestamp() * 1000)
+    flag = "" if private is None else str(int(private))
+    with STORE_ERRORS:
+        keys = (counter_key(site, "n"), counter_key(site, "m"))
+        total_ = run(_CLAIM, keys, (now_ms, admin_key_sha256, flag))
+    return int(total_)
+
+
+class Page(NamedTuple):
+    path: str  # as the page script sent it
+    hits: int
+    key: str  # its counter's key in the site's namespace
+
+
+def top_pages(site: Counter, *, limit: int = 10) -> list[Page]:
+    """The site's most viewed pages, most viewed first."""
+    with STORE_ERRORS:
+        client = get_client()
+        ranked = client.zrevrange(counter_key(site, "pages"), 0, limit - 1, withscores=True)
+        if not ranked:
+            return []
+        pipe = client.pipeline(transaction=False)
+        for key, _ in ranked:
+            pipe.hget(counter_key(Counter(site.namespace, key.decode()), "m"), "path")
+        paths = pipe.execute()
+    return [
+        Page((path or key).decode(), int(hits), key.decode())
+        for (key, hits), path in zip(ranked, paths, strict=True)
+    ]
+
+
+def delete(counter: Counter, *, now: datetime | None = None) -> bool:
+    """counters.delete; a site's page secret goes with it (this process forgets it at once,
+    others within _PAGE_SECRET_SECONDS)."""
+    if counter.key == SITE_KEY:
+        _kept_secrets().pop(counter.namespace, None)
+    return counters.delete(counter, now=now)
