@@ -3,6 +3,9 @@ from django.conf import settings
 
 
 class CounterConfig(AppConfig):
+    """Two of Django's request-signal receivers are disconnected, each only while it can do
+    nothing here and because it costs measurable throughput (docs/BENCHMARKS.md)."""
+
     name = "counter"
 
     def ready(self) -> None:
@@ -12,7 +15,6 @@ class CounterConfig(AppConfig):
             _skip_database_housekeeping()
         if caches_close_nothing():
             _skip_cache_closing()
-        _skip_urlconf_reset()
 
 
 def has_database() -> bool:
@@ -23,8 +25,9 @@ def has_database() -> bool:
 
 def _skip_database_housekeeping() -> None:
     """Django resets query logs and closes stale database connections around every request.
-    With no database configured that only walks a dummy backend: a fifth of Django's own
-    per-request cost on a hit (docs/BENCHMARKS.md). Kept whenever a database is configured."""
+    With no database configured that only walks a dummy backend: connected again, they cost
+    5 % of /count's throughput under load (make bench-signals, docs/BENCHMARKS.md). Kept
+    whenever a database is configured."""
     from django.core import signals
     from django.db import close_old_connections, reset_queries
 
@@ -51,19 +54,10 @@ def caches_close_nothing() -> bool:
 def _skip_cache_closing() -> None:
     """Django asks every cache to close after each request. For django-redis without
     CLOSE_CONNECTION that is a no-op reached through two context-local look-ups and a missing
-    setting's AttributeError: about 8 % of a hit's instructions (docs/BENCHMARKS.md)."""
+    setting's AttributeError: connected again, 5 % of /count's throughput under load (make
+    bench-signals, docs/BENCHMARKS.md). Django's other receivers (reset_urlconf) are kept:
+    disconnecting them bought nothing measurable."""
     from django.core import signals
     from django.core.cache import close_caches
 
     signals.request_finished.disconnect(close_caches)
-
-
-def _skip_urlconf_reset() -> None:
-    """Django puts the thread's URLconf back to the default after each request, for requests
-    that set their own (``request.urlconf``). Nothing in visitorsite does, and every request
-    starts by setting the default anyway (``BaseHandler.get_response``); the reset, the last
-    receiver of ``request_finished``, cost 7 % of a hit's instructions (docs/BENCHMARKS.md)."""
-    from django.core import signals
-    from django.core.handlers.base import reset_urlconf
-
-    signals.request_finished.disconnect(reset_urlconf)
