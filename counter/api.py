@@ -29,6 +29,7 @@ from counter.permissions import (
     may_see,
     new_admin_key,
     presented_key,
+    reveal_page,
     ruling_meta,
 )
 
@@ -172,7 +173,12 @@ def _body_params(request: HttpRequest) -> dict:
         if not isinstance(data, dict):
             raise BadRequest("the JSON body must be an object of parameters")
         return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
-    if content_type in _FORMS or content_type == "text/plain":
+    if content_type == "multipart/form-data":
+        # Django's parser keeps the parts it read from a body cut short: refuse it whole.
+        boundary = request.content_params.get("boundary", "").encode()
+        if not request.body.rstrip().endswith(b"--" + boundary + b"--"):
+            raise BadRequest("the multipart body is cut short: it has no closing boundary")
+    if content_type in _FORMS:
         try:
             return request.POST.dict()
         except (MultiPartParserError, RequestDataTooBig) as exc:
@@ -249,6 +255,7 @@ def _refuse_private(
 
 @api_view()
 def hit(request: HttpRequest, counter: Counter) -> HttpResponse:
+    reveal_page(request, counter)
     if visitors.should_count(request):
         visitor = visitors.identify(request, namespace=counter.namespace)
         if visitor.is_bot:
@@ -264,6 +271,7 @@ def hit(request: HttpRequest, counter: Counter) -> HttpResponse:
 
 @api_view()
 def get(request: HttpRequest, counter: Counter) -> HttpResponse:
+    reveal_page(request, counter)
     value = store.total(counter)
     return json_response(
         request, {"value": value}, status=200 if value is not None else 404, counter=counter
@@ -306,6 +314,7 @@ def create(request: HttpRequest) -> HttpResponse:
 
 @api_view()
 def info(request: HttpRequest, counter: Counter) -> HttpResponse:
+    reveal_page(request, counter)
     found = store.info(counter)
     if found.total is None:
         return json_response(request, {"error": "Key not found"}, status=404, counter=counter)
@@ -326,6 +335,7 @@ def info(request: HttpRequest, counter: Counter) -> HttpResponse:
 
 @api_view(cors=False)
 def set_value(request: HttpRequest, counter: Counter) -> HttpResponse:
+    reveal_page(request, counter)
     value = _int_param(request, "value")
     found = access(request, ruling_meta(counter))
     if found is Access.DENIED:
@@ -342,6 +352,7 @@ def set_value(request: HttpRequest, counter: Counter) -> HttpResponse:
 
 @api_view(cors=False)
 def update(request: HttpRequest, counter: Counter) -> HttpResponse:
+    reveal_page(request, counter)
     amount = _int_param(request, "amount")
     admin = _is_admin(request, counter)
     if not admin:  # a visit by other means: limited like one, and a crawler's changes nothing
@@ -447,6 +458,10 @@ def claim(request: HttpRequest, counter: Counter) -> HttpResponse:
     else:
         admin_hash = hash_admin_key(key)
         try:
+            claims.proof_url(counter.namespace)
+        except claims.ProofError as exc:  # no host to prove: the operator's only
+            raise BadRequest(str(exc)) from None
+        try:
             claims.check_proof(counter.namespace, admin_hash)
         except claims.ProofError as exc:
             return json_response(
@@ -469,6 +484,7 @@ def stats(request: HttpRequest) -> HttpResponse:
 
 @api_view()
 def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
+    reveal_page(request, counter)
     days = _int_param(request, "days", 30)
     if not 1 <= days <= settings.COUNTER_RETENTION_DAYS:
         raise BadRequest(f"days must be 1 to {settings.COUNTER_RETENTION_DAYS}")

@@ -144,6 +144,7 @@ def badge(request: HttpRequest, path: str) -> HttpResponse:
         options = badge_options(request)
     except (InvalidName, badges.BadgeOptionError) as exc:
         return text(f"Bad request: {exc}\n", status=400)
+    permissions.reveal_page(request, counter)
     if options.value != "total" and _private_figures(request, counter):
         return text(_PRIVATE, status=403)
     hit = None
@@ -169,6 +170,7 @@ def shields_endpoint(request: HttpRequest, path: str) -> HttpResponse:
         options = badge_options(request)
     except (InvalidName, badges.BadgeOptionError) as exc:
         return text(f"Bad request: {exc}\n", status=400)
+    permissions.reveal_page(request, counter)
     if options.value != "total" and _private_figures(request, counter):
         error = json.dumps({"error": _PRIVATE.strip()})
         return _respond(error, "application/json", {"Cache-Control": "no-store"}, status=403)
@@ -189,6 +191,7 @@ def pixel(request: HttpRequest, path: str) -> HttpResponse:
         counter = _counter(path)
     except InvalidName as exc:
         return text(f"Bad request: {exc}\n", status=400)
+    permissions.reveal_page(request, counter)
     _visit(request, counter)
     return _respond(_PIXEL, "image/gif", dict(_NO_CACHE))
 

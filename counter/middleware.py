@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from counter import metrics, store
-from counter.permissions import MadeByPageScript, RateLimited
+from counter.permissions import HiddenPage, MadeByPageScript, RateLimited
 from counter.store import CounterAtLimit, HitRateLimited, StoreUnavailable
 
 logger = logging.getLogger("counter")
@@ -35,7 +35,9 @@ class HealthzMiddleware:
             try:
                 store.ping()
             except store.StoreUnavailable:
-                return _probe(503, "redis unavailable")
+                response = _probe(503, "redis unavailable")
+                response["Retry-After"] = str(settings.STORE_RETRY_AFTER)
+                return response
             return _probe(200, "ready")
         return self.get_response(request)
 
@@ -128,7 +130,7 @@ class StoreUnavailableMiddleware:
             response = _error(request, 429, str(exception).capitalize() + ".")
             response["Retry-After"] = str(exception.retry_after)
             return response
-        if isinstance(exception, MadeByPageScript):
+        if isinstance(exception, (MadeByPageScript, HiddenPage)):
             return _error(request, 404, f"Not found: {exception}.")
         if isinstance(exception, RateLimited):  # new counters by first hits, on any route
             response = _error(request, 429, f"Too many new counters: {exception}.")
@@ -137,8 +139,8 @@ class StoreUnavailableMiddleware:
         if not isinstance(exception, StoreUnavailable):
             return None
         message = (
-            "Service temporarily unavailable: the counter store is not reachable. "
-            "Please try again shortly."
+            "Service temporarily unavailable: the counter store is unreachable or refuses "
+            "writes. Please try again shortly."
         )
         if getattr(request, "wants_html", False):  # a page: a page, not a traceback
             response = render(request, "counter/unavailable.html", status=503)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from counter import metrics, store, visitors
-from counter.names import Counter, governing, made_by_page_script
+from counter.names import PAGE_PREFIX, Counter, governing, made_by_page_script
 
 
 class Access(enum.Enum):
@@ -53,6 +53,22 @@ def may_see(request: HttpRequest, meta: dict[str, str]) -> Access | None:
         return None
     found = access(request, meta)
     return None if found is Access.ADMIN else found
+
+
+class HiddenPage(Exception):
+    """A private site's page counter asked for without the site's key: not found (404), its
+    total included, as if it did not exist."""
+
+    def __init__(self, counter: Counter):
+        super().__init__(f"no counter {counter}")
+
+
+def reveal_page(request: HttpRequest, counter: Counter) -> None:
+    """Raise HiddenPage for a page counter (``p.*``) of a private site unless the caller
+    holds the site's key. One read, on page counters only: a page script's views never come
+    this way, and a site's own counter shows its total as any private counter does."""
+    if counter.key.startswith(PAGE_PREFIX) and may_see(request, ruling_meta(counter)) is not None:
+        raise HiddenPage(counter)
 
 
 def presented_key(request: HttpRequest) -> str | None:

@@ -30,4 +30,5 @@ def count(request: HttpRequest, path: str | None = None) -> HttpResponse:
             counter = counter_from_path(path)
         except InvalidName as exc:
             return text(f"Bad request: {exc}\n", status=400)
+        permissions.reveal_page(request, counter)
     return text(f"Visitor count: {count_visit(request, counter)}")

@@ -106,7 +106,8 @@ def hit_command(
     args = (today, visitor_id, oldest, retention * 86400, now_ms, hll, +uniques, limit, window)
     if page is not None:  # the site's hit of a page view also admits the page (hit_page)
         keys += (pages,)
-        args += (page.key, settings.PAGES_PER_SITE, OTHER_PAGE_KEY)
+        # PAGES_PER_SITE counts the "other" page too: room for one fewer named page.
+        args += (page.key, settings.PAGES_PER_SITE - 1, OTHER_PAGE_KEY)
     return keys, args
 
 

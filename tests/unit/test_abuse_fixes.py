@@ -126,14 +126,31 @@ def test_a_private_sites_page_counters_are_private_too(client):
     assert response.status_code == 204
     [page] = [k for k in store.iter_counters(namespace="secret.example") if k.key != "site"]
     path = f"{page.namespace}/{page.key}"
-    assert client.get(f"/info/{path}").status_code == 403
-    assert client.get(f"/api/v1/counters/{path}").status_code == 403
+    # Not found without the site's key, totals included: nothing counts or changes either.
+    for route in (
+        f"/info/{path}",
+        f"/api/v1/counters/{path}",
+        f"/get/{path}",
+        f"/hit/{path}",
+        f"/count/{path}",
+        f"/update/{path}?amount=1",
+        f"/set/{path}?value=0",
+        f"/badge/{path}.svg",
+        f"/badge/{path}.json",
+        f"/i/{path}.gif",
+    ):
+        response = client.get(route)
+        assert response.status_code == 404, route
+        assert b"value" not in response.content, route
+    assert client.get(f"/get/{path}", HTTP_AUTHORIZATION="Bearer wrong-key").status_code == 404
+    assert store.total(page) == 1
+    assert client.get("/get/secret.example/site").json() == {"value": 1}  # the site's: public
     dashboard = client.get(f"/d/{path}")
     assert _template(dashboard) == "counter/locked.html"
     assert b"/pricing" not in dashboard.content
     # The site's owner unlocks it with the site's key, and may change it; nobody else may.
-    assert client.get(f"/set/{path}?value=0").status_code == 403
     auth = {"HTTP_AUTHORIZATION": f"Bearer {admin_key}"}
+    assert client.get(f"/get/{path}", **auth).json() == {"value": 1}
     assert client.get(f"/info/{path}", **auth).status_code == 200
     assert client.get(f"/reset/{path}", **auth).status_code == 200
     client.post(f"/d/{path}/unlock", {"admin_key": admin_key})
@@ -193,6 +210,12 @@ def test_create_takes_a_json_body(client):
         (b"{not json", "application/json", 400),
         (b"[1, 2]", "application/json", 400),
         (b"--x\r\nbroken", "multipart/form-data", 400),  # no boundary
+        (  # cut short: no closing boundary
+            b'--XX\r\nContent-Disposition: form-data; name="namespace"\r\n\r\nbroken',
+            "multipart/form-data; boundary=XX",
+            400,
+        ),
+        (b"namespace=x&key=y", "text/plain", 415),
         (b"<xml/>", "application/xml", 415),
     ],
 )
@@ -200,6 +223,7 @@ def test_bad_bodies_get_a_json_4xx(client, body, content_type, status):
     response = client.generic("POST", "/create", body, content_type=content_type)
     assert response.status_code == status
     assert "error" in response.json()
+    assert list(store.iter_counters()) == []
 
 
 def test_an_oversized_body_is_a_json_400(client, settings):

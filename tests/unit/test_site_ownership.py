@@ -201,6 +201,10 @@ def test_what_cannot_be_claimed_by_proof_is_a_400(client, path, reason):
     response = client.get(f"/api/v1/counters/{path}/claim")
     assert response.status_code == 400
     assert reason in response.json()["error"]
+    key = {"HTTP_AUTHORIZATION": "Bearer some-key-0123456789"}
+    response = client.post(f"/api/v1/counters/{path}/claim", **key)
+    assert response.status_code == 400
+    assert reason in response.json()["error"]
 
 
 def test_the_operator_claims_for_the_owner(client, settings):

@@ -2,4 +2,4 @@
 -- counted on counters that exist only (a crawler of random names makes no keys).
 local total = redis.call('GET', KEYS[2])
 if total then redis.call('INCR', KEYS[1]) end
-return tonumber(total or '0')
+return total or '0'  -- as stored: a string

@@ -11,7 +11,11 @@ if limit > 0 then  -- a fixed window per counter, started by its first hit, coun
   if hits == 1 and redis.call('TTL', KEYS[7]) == -1 then redis.call('EXPIRE', KEYS[7], ARGV[9]) end
   if hits > limit then return 'rate ' .. redis.call('TTL', KEYS[7]) end
 end
-local total = redis.call('INCR', KEYS[1])
+local total = redis.pcall('INCR', KEYS[1])
+if type(total) == 'table' then  -- an error: a total of 2^63 - 1 (written by hand) overflows
+  if string.find(tostring(total.err), 'overflow', 1, true) then return 'limit' end
+  return total  -- any other, as Redis answered it
+end
 if total > 9007199254740991 then  -- MAX_TOTAL: past it Lua's numbers (and JSON's) are inexact
   redis.call('DECR', KEYS[1])
   return 'limit'
@@ -43,7 +47,7 @@ if ARGV[7] == '1' then
   visitor_days = tonumber(redis.call('GET', KEYS[4]) or '0') + unsettled(KEYS[2], KEYS[3], ARGV[6])
 end
 -- A site's page view: admit the page into the site's pages (KEYS[8]) when it is known, is the
--- "other" page (ARGV[12]) or the site has room for ARGV[11] pages; flag x if not.
+-- "other" page (ARGV[12]) or the site has room for ARGV[11] named pages; flag x if not.
 if KEYS[8] then
   local page = ARGV[10]
   if redis.call('ZSCORE', KEYS[8], page) or page == ARGV[12]
