@@ -163,7 +163,7 @@ def concurrency(work: Path, *, clients: int, hits: int, counters: int) -> Row:
     web = gunicorn_service(work, redis.url, **MANY_VISITORS)
     try:
         load = drive(
-            web.url, lambda n, i: f"/count/rel/c{(n + i) % counters}", clients=clients,
+            web.url, lambda n, i: f"/count/rel/key{(n + i) % counters}", clients=clients,
             per_client=hits,
         )  # fmt: skip
         row = _row(f"{clients} clients x {hits} hits on {counters} counter(s)", load)
@@ -289,11 +289,13 @@ def slow_redis(work: Path, *, clients: int) -> Row:
 
 HOSTILE_PATHS = [
     "/count/" + "a" * 5000, "/count/%ff%fe", "/count/%00", "/count/..%2f..%2fetc", "/count/a/b/c",
-    "/hit/%7Bx%7D", "/get/" + "%e2%82" * 50, "/badge/x.svg?style=" + "s" * 3000,
-    "/badge/x.svg?color=%3Cscript%3E", "/hit/x?callback=alert(1)", "/hit/x?callback=%0d%0aX:1",
+    "/hit/%7Bx%7D", "/get/" + "%e2%82" * 50, "/badge/xxx.svg?style=" + "s" * 3000,
+    "/badge/xxx.svg?color=%3Cscript%3E", "/hit/xxx?callback=alert(1)",
+    "/hit/xxx?callback=%0d%0aX:1",
     "/create?key=" + "k" * 100, "/create?value=99999999999999999999999",
-    "/set/x?value=1", "/update/x?amount=1000000", "/reset/x", "/delete/x",
-    "/d/%ff", "/api/v1/counters/x/y?days=-1", "/api/v1/counters/x/y?days=abc", "/i/%c0%af.gif",
+    "/set/xxx?value=1", "/update/xxx?amount=1000000", "/reset/xxx", "/delete/xxx",
+    "/d/%ff", "/api/v1/counters/xxx/yyy?days=-1", "/api/v1/counters/xxx/yyy?days=abc",
+    "/i/%c0%af.gif",
     "/e/x", "/js/v1/site.js?x=%00",
 ]  # fmt: skip
 
@@ -427,7 +429,8 @@ def beacon_flood(work: Path, *, posts: int, cap: int) -> Row:
 
 
 _ROUTES = [
-    ("GET", "/count"), ("GET", "/hit/oom/a"), ("GET", "/badge/oom/a.svg"), ("GET", "/i/oom/a.gif"),
+    ("GET", "/count"), ("GET", "/hit/oom/aaa"), ("GET", "/badge/oom/aaa.svg"),
+    ("GET", "/i/oom/aaa.gif"),
     ("GET", "/create?namespace=oom&key=new"), ("POST", "/e/oom.example"), ("GET", "/readyz"),
 ]  # fmt: skip
 
@@ -444,7 +447,7 @@ def out_of_memory(work: Path, *, maxmemory: str) -> Row:
         refused, n = 0, 0
         while refused < 20 and n < 200_000:
             started = time.perf_counter()
-            status, _, _ = _request(web, "GET", f"/hit/oom/c{n}")
+            status, _, _ = _request(web, "GET", f"/hit/oom/key{n}")
             load.add(status, (time.perf_counter() - started) * 1000, "", None)
             refused = refused + 1 if status == 503 else 0
             n += 1
@@ -474,16 +477,16 @@ def private_probes(work: Path) -> Row:
     redis = RedisServer(work / "redis").start()
     web = gunicorn_service(work, redis.url, ADMIN_TOKEN=_OPERATOR)
     expected = {
-        "/get/secret/c": 200, "/hit/secret/c": 200, "/badge/secret/c.svg": 200,
-        "/info/secret/c": 403, "/api/v1/counters/secret/c": 403,
-        "/badge/secret/c.svg?value=uniques": 403, "/badge/secret/c.svg?value=today/total": 403,
-        "/badge/secret/c.json?value=today": 403, "/set/secret/c?value=0": 403,
-        "/reset/secret/c": 401, "/delete/secret/c": 401,
+        "/get/secret/ccc": 200, "/hit/secret/ccc": 200, "/badge/secret/ccc.svg": 200,
+        "/info/secret/ccc": 403, "/api/v1/counters/secret/ccc": 403,
+        "/badge/secret/ccc.svg?value=uniques": 403, "/badge/secret/ccc.svg?value=today/total": 403,
+        "/badge/secret/ccc.json?value=today": 403, "/set/secret/ccc?value=0": 403,
+        "/reset/secret/ccc": 401, "/delete/secret/ccc": 401,
     }  # fmt: skip
     seen: dict[str, int] = {}
     leaked = False
     try:
-        _request(web, "GET", "/create?namespace=secret&key=c&private=true")
+        _request(web, "GET", "/create?namespace=secret&key=ccc&private=true")
         _request(web, "POST", "/e/secret.example", body="/launch-plans")
         claim = "/api/v1/counters/secret.example/site/claim?private=1"
         _request(web, "POST", claim, Authorization=f"Bearer {_OPERATOR}")

@@ -8,14 +8,14 @@ docs/API.md.
 import json
 import re
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 
-from counter import claims, store, visitors
+from counter import claims, magic, metrics, store, visitors
 from counter.creation import CREATE_DEFAULTS, AlreadyExists, create_counter
 from counter.names import SITE_KEY, Counter, InvalidName, counter_from_parts, counter_from_path
 from counter.permissions import (
@@ -23,6 +23,7 @@ from counter.permissions import (
     RateLimited,
     access,
     check_rate,
+    count_page_view,
     hash_admin_key,
     is_operator,
     limit_creation,
@@ -83,6 +84,7 @@ def json_response(
     response["Content-Length"] = str(len(response.content))
     if cors:
         response["Access-Control-Allow-Origin"] = "*"
+        response["Access-Control-Expose-Headers"] = "X-Path, X-Admin-Key, Retry-After"
     if counter is not None:
         response["X-Path"] = f"/{counter.namespace}/{counter.key}"
     for name, value in (headers or {}).items():
@@ -90,9 +92,17 @@ def json_response(
     return response
 
 
-def api_view(*, cors: bool = True, counter_in_path: bool = True):
-    """Parse the counter from the path, allow GET/POST (and HEAD, OPTIONS), answer every
-    error as JSON. The view gets ``(request, counter)`` or ``(request)``."""
+# CountAPI's own words for a bad name and create's bounds (its client's test suite matches
+# them); the v1 API says more.
+MALFORMED = "Malformed Namespace/Key"
+
+
+def api_view(
+    *, cors: bool = True, counter_in_path: bool = True, counts: bool = False, countapi=True
+):
+    """Parse the counter from the path (CountAPI's magic names resolved: ``request.magic``),
+    allow GET/POST (and HEAD, OPTIONS), answer every error as JSON. The view gets
+    ``(request, counter)`` or ``(request)``; one that ``counts`` may make a site's secret."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -113,11 +123,19 @@ def api_view(*, cors: bool = True, counter_in_path: bool = True):
                 return response
             try:
                 request.body_params = _body_params(request)
-                if counter_in_path:
-                    return view(request, counter_from_path(path))
-                return view(request)
+                if not counter_in_path:
+                    return view(request)
+                if ":" in path:  # never in a valid name: CountAPI's :HOST:, :PATHNAME:
+                    page_secret = partial(store.page_secret, make=counts)
+                    request.magic = magic.resolve(request, path, page_secret)
+                    return view(request, request.magic.counter)
+                return view(request, counter_from_path(path))
             except (InvalidName, BadRequest) as exc:
-                return json_response(request, {"error": str(exc)}, status=400, cors=cors)
+                malformed = isinstance(exc, InvalidName) and not isinstance(
+                    exc, magic.MagicUnresolved
+                )
+                message = MALFORMED if countapi and malformed else str(exc)
+                return json_response(request, {"error": message}, status=400, cors=cors)
             except UnsupportedMediaType as exc:
                 message = f"unsupported body type {str(exc)[:60]!r}: send a form or JSON"
                 return json_response(request, {"error": message}, status=415, cors=cors)
@@ -253,16 +271,23 @@ def _refuse_private(
 # CountAPI --------------------------------------------------------------------------------
 
 
-@api_view()
+@api_view(counts=True)
 def hit(request: HttpRequest, counter: Counter) -> HttpResponse:
     reveal_page(request, counter)
+    target = getattr(request, "magic", None)  # :HOST:, :PATHNAME: resolved
     if visitors.should_count(request):
         visitor = visitors.identify(request, namespace=counter.namespace)
         if visitor.is_bot:
             value = store.bot_hit(counter).total
+        elif target is not None and target.page_path is not None:  # a page view
+            _, page_hit = count_page_view(
+                request, target.site, counter, visitor_id=visitor.id, path=target.page_path
+            )
+            value = page_hit.total
         else:
             made = store.hit(counter, visitor_id=visitor.id)
-            limit_creation(request, counter, made)
+            page_view = target is not None and target.page_script  # :HOST: alone: the site
+            limit_creation(request, counter, made, page_view=page_view)
             value = made.total
     else:
         value = store.total(counter) or 0
@@ -280,6 +305,13 @@ def get(request: HttpRequest, counter: Counter) -> HttpResponse:
 
 @api_view(counter_in_path=False)
 def create(request: HttpRequest) -> HttpResponse:
+    namespace = _param(request, "namespace") or None
+    return _create(request, namespace, _param(request, "key") or None, v1=False)
+
+
+def _create(request: HttpRequest, namespace: str | None, key: str | None, *, v1: bool):
+    """CountAPI's create (its fields exactly; the admin key, shown once, in X-Admin-Key) or
+    the v1 API's (the admin key in the body too)."""
     options = {
         "value": _int_param(request, "value", 0),
         "enable_reset": _bool_param(request, "enable_reset", CREATE_DEFAULTS["enable_reset"]),
@@ -291,12 +323,12 @@ def create(request: HttpRequest) -> HttpResponse:
         ),
         "private": _bool_param(request, "private", False),
     }
-    namespace = _param(request, "namespace") or None
-    key = _param(request, "key") or None
     headers = check_rate(request, action="create", rule=settings.CREATE_RATE_LIMIT)
     try:
         created = create_counter(namespace=namespace, key=key, **options)
-    except ValueError as exc:  # InvalidName included
+    except InvalidName:
+        raise
+    except ValueError as exc:  # bounds, a page script's name
         raise BadRequest(str(exc)) from exc
     except AlreadyExists:
         counter = counter_from_parts(namespace=namespace or "default", key=key or "-")
@@ -307,8 +339,10 @@ def create(request: HttpRequest) -> HttpResponse:
         "namespace": created.counter.namespace,
         "key": created.counter.key,
         "value": created.value,
-        "admin_key": created.admin_key,
     }
+    if v1:
+        payload["admin_key"] = created.admin_key
+    headers = {**headers, "X-Admin-Key": created.admin_key}
     return json_response(request, payload, counter=created.counter, headers=headers)
 
 
@@ -392,7 +426,7 @@ def delete(request: HttpRequest, counter: Counter) -> HttpResponse:
     return json_response(request, payload, cors=False, counter=counter)
 
 
-@api_view(cors=False)
+@api_view(cors=False, countapi=False)
 def rotate_admin_key(request: HttpRequest, counter: Counter) -> HttpResponse:
     """A new admin key for the counter (POST, with the current key or ADMIN_TOKEN); the old
     key stops working at once. The new key is shown in this answer only."""
@@ -416,7 +450,7 @@ def rotate_admin_key(request: HttpRequest, counter: Counter) -> HttpResponse:
     return response
 
 
-@api_view(cors=False)
+@api_view(cors=False, countapi=False)
 def claim(request: HttpRequest, counter: Counter) -> HttpResponse:
     """Take ownership of a site the page script made (docs/API.md, "Who owns a site").
 
@@ -476,14 +510,20 @@ def claim(request: HttpRequest, counter: Counter) -> HttpResponse:
 
 @api_view(counter_in_path=False)
 def stats(request: HttpRequest) -> HttpResponse:
-    return json_response(request, {"version": VERSION, **store.service_stats()})
+    """CountAPI's fields exactly; ``requests``: what this host's web processes answered."""
+    payload = {**store.service_stats(), "requests": metrics.requests_answered()}
+    return json_response(request, {**payload, "version": VERSION})
 
 
 # visitorsite v1 --------------------------------------------------------------------------
 
 
-@api_view()
+@api_view(countapi=False)
 def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
+    """GET: the counter's figures. POST: create it (CountAPI's create options; the admin
+    key in the answer's body, once)."""
+    if request.method == "POST":
+        return _create(request, counter.namespace, counter.key, v1=True)
     reveal_page(request, counter)
     days = _int_param(request, "days", 30)
     if not 1 <= days <= settings.COUNTER_RETENTION_DAYS:

@@ -83,7 +83,9 @@ def parse_line(text: str) -> tuple[Counter, dict]:
     if unknown:
         raise BackupError(f"unknown fields: {', '.join(sorted(unknown))}")
     try:
-        counter = counter_from_parts(namespace=record.get("namespace"), key=record.get("key"))
+        counter = counter_from_parts(
+            namespace=record.get("namespace"), key=record.get("key"), legacy=True
+        )
     except InvalidName as exc:
         raise BackupError(str(exc)) from None
     total = record.get("total")
@@ -97,7 +99,7 @@ def parse_line(text: str) -> tuple[Counter, dict]:
         raise BackupError("pages must be an object")
     for page, hits in pages.items():
         try:
-            counter_from_parts(namespace=counter.namespace, key=page)
+            counter_from_parts(namespace=counter.namespace, key=page, legacy=True)
         except InvalidName as exc:
             raise BackupError(f"pages: {exc}") from None
         _int(hits, f"pages[{page}]")

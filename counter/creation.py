@@ -41,8 +41,11 @@ def create_counter(
             f"the key {counter.key!r} is the page script's: 'site' and 'p.*' counters are "
             "made by its page views, and their owner claims them (docs/API.md)"
         )
-    if update_lowerbound > 0 or update_upperbound < 0:
-        raise ValueError("update_lowerbound must be <= 0 and update_upperbound >= 0")
+    # CountAPI's words (0 is allowed for both).
+    if update_upperbound < 0:
+        raise ValueError("update_upperbound must be positive")
+    if update_lowerbound > 0:
+        raise ValueError("update_lowerbound must be negative")
     admin_key, admin_hash = new_admin_key()
     meta = {
         "created": int(clock.now().timestamp() * 1000),

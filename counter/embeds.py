@@ -7,7 +7,6 @@ Paths avoid what common filter lists block (`/count?`, `/counter`, `count.js`, `
 
 import base64
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,11 +15,13 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from counter import badges, permissions, store, visitors
 from counter.names import (
+    MAX_PAGE_PATH,
     SITE_KEY,
     Counter,
     InvalidName,
     counter_from_parts,
     counter_from_path,
+    normalise_path,
     page_key,
 )
 from counter.responses import text
@@ -34,7 +35,6 @@ _NO_CACHE = {
 _PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 _SCRIPT = (Path(__file__).parent / "static" / "embed" / "site.js").read_bytes()
 _VALUES = ("total", "uniques", "today", "today/total")
-_MAX_PATH = 512
 
 
 def _respond(
@@ -213,13 +213,6 @@ def page_counter(namespace: str, path: str) -> Counter:
     return Counter(namespace, page_key(path, store.page_secret(site)))
 
 
-def normalise_path(raw: str) -> str:
-    """The page path as counted: one leading slash, no doubled or trailing slashes."""
-    path = raw.strip().split("#", 1)[0][:_MAX_PATH]
-    path = re.sub(r"/{2,}", "/", "/" + path.lstrip("/"))
-    return path.rstrip("/") or "/"
-
-
 @require_http_methods(["POST", "OPTIONS"])
 def beacon(request: HttpRequest, namespace: str) -> HttpResponse:
     """Receives the script's page views (text/plain POSTs from any origin): 204."""
@@ -230,7 +223,7 @@ def beacon(request: HttpRequest, namespace: str) -> HttpResponse:
         site = counter_from_parts(namespace=namespace, key=SITE_KEY)
     except InvalidName as exc:
         return text(f"Bad request: {exc}\n", status=400)
-    if len(request.body) > _MAX_PATH * 4:
+    if len(request.body) > MAX_PAGE_PATH * 4:
         return text("Bad request: the page path is too long\n", status=400)
     path = normalise_path(request.body.decode("utf-8", "replace"))
     if visitors.should_count(request):
@@ -239,12 +232,7 @@ def beacon(request: HttpRequest, namespace: str) -> HttpResponse:
             store.bot_hit(site)
         else:
             page = page_counter(namespace, path)
-            site_hit, _ = store.hit_page(site, page, visitor_id=visitor.id, path=path)
-            try:
-                permissions.limit_creation(request, site, site_hit, page_view=True)
-            except permissions.RateLimited:
-                store.delete(page)  # the new site's first page goes with it
-                raise
+            permissions.count_page_view(request, site, page, visitor_id=visitor.id, path=path)
     response = HttpResponse(status=204)
     for name, value in {**cors, **_NO_CACHE}.items():
         response[name] = value

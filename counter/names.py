@@ -8,12 +8,16 @@ import hashlib
 import re
 from typing import NamedTuple
 
-NAME_PATTERN = r"[A-Za-z0-9_.-]{1,64}"
+# CountAPI's rule (and Abacus'): 3 to 64 characters.
+NAME_PATTERN = r"[A-Za-z0-9_.-]{3,64}"
 _NAME = re.compile(NAME_PATTERN)
+# Names of 1 or 2 characters, which versions before 2026-12 accepted: reachable by the
+# management commands (export_counters, import_counters, reset_count) only.
+_LEGACY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 class InvalidName(ValueError):
-    """A namespace or key outside ``^[A-Za-z0-9_.-]{1,64}$``, or made of dots only."""
+    """A namespace or key outside ``^[A-Za-z0-9_.-]{3,64}$``, or made of dots only."""
 
 
 class Counter(NamedTuple):
@@ -24,28 +28,30 @@ class Counter(NamedTuple):
         return f"{self.namespace}/{self.key}"
 
 
-def _check(kind: str, value: str) -> str:
+def _check(kind: str, value: str, legacy: bool) -> str:
     # Not dots only: "." and ".." are resolved away in a URL by browsers and proxies.
-    if not isinstance(value, str) or not _NAME.fullmatch(value) or not value.strip("."):
+    pattern = _LEGACY_NAME if legacy else _NAME
+    if not isinstance(value, str) or not pattern.fullmatch(value) or not value.strip("."):
         shown = value if isinstance(value, str) and len(value) <= 80 else f"{str(value)[:80]}..."
         raise InvalidName(
-            f"invalid {kind} {shown!r}: use 1 to 64 characters from A-Z a-z 0-9 _ . -, "
-            "not only dots"
+            f"invalid {kind} {shown!r}: use {1 if legacy else 3} to 64 characters from "
+            "A-Z a-z 0-9 _ . -, not only dots"
         )
     return value
 
 
-def counter_from_parts(*, namespace: str, key: str) -> Counter:
-    """The validated counter for a namespace and a key."""
-    return Counter(_check("namespace", namespace), _check("key", key))
+def counter_from_parts(*, namespace: str, key: str, legacy: bool = False) -> Counter:
+    """The validated counter for a namespace and a key; ``legacy`` also takes the names of
+    1 or 2 characters that earlier versions stored (for the management commands)."""
+    return Counter(_check("namespace", namespace, legacy), _check("key", key, legacy))
 
 
-def counter_from_path(path: str) -> Counter:
+def counter_from_path(path: str, *, legacy: bool = False) -> Counter:
     """Parse ``namespace/key`` (or a bare ``key`` in the ``default`` namespace)."""
     namespace, slash, key = path.partition("/")
     if not slash:
-        return counter_from_parts(namespace=DEFAULT_NAMESPACE, key=path)
-    return counter_from_parts(namespace=namespace, key=key)
+        return counter_from_parts(namespace=DEFAULT_NAMESPACE, key=path, legacy=legacy)
+    return counter_from_parts(namespace=namespace, key=key, legacy=legacy)
 
 
 # The page script's counters in a namespace: the site's (``site``) and one per page
@@ -54,6 +60,17 @@ SITE_KEY = "site"
 PAGE_PREFIX = "p."
 # Past PAGES_PER_SITE distinct pages, a site's new paths are counted on this one page.
 OTHER_PAGE_KEY = "p.other"
+
+
+MAX_PAGE_PATH = 512  # characters of a page's path kept
+
+
+def normalise_path(raw: str) -> str:
+    """A page's path as counted: one leading slash, no doubled or trailing slashes, no
+    fragment, at most MAX_PAGE_PATH characters."""
+    path = raw.strip().split("#", 1)[0][:MAX_PAGE_PATH]
+    path = re.sub(r"/{2,}", "/", "/" + path.lstrip("/"))
+    return path.rstrip("/") or "/"
 
 
 def made_by_page_script(key: str) -> bool:

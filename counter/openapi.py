@@ -65,11 +65,19 @@ _INFO = {
 }
 _CREATED = {
     "type": "object",
-    "required": ["namespace", "key", "value", "admin_key"],
+    "required": ["namespace", "key", "value"],
+    "additionalProperties": False,
     "properties": {
         "namespace": {"type": "string"},
         "key": {"type": "string"},
         "value": {"type": "integer"},
+    },
+}
+_CREATED_V1 = {
+    "type": "object",
+    "required": ["namespace", "key", "value", "admin_key"],
+    "properties": {
+        **_CREATED["properties"],
         "admin_key": {"type": "string", "description": "shown once; only its hash is kept"},
     },
 }
@@ -322,7 +330,15 @@ def document() -> dict:
                         _CALLBACK,
                     ],
                     "responses": {
-                        "200": _json(_CREATED, "created"),
+                        "200": {
+                            **_json(_CREATED, "created: CountAPI's fields exactly"),
+                            "headers": {
+                                "X-Admin-Key": {
+                                    "description": "the admin key, shown once",
+                                    "schema": {"type": "string"},
+                                }
+                            },
+                        },
                         "400": _BAD,
                         "409": _json(_ERROR, "the counter exists"),
                         "429": _json(_ERROR, "rate limited"),
@@ -336,9 +352,15 @@ def document() -> dict:
                     "parameters": [_CALLBACK],
                     "responses": {
                         "200": _json(
-                            _object(
-                                version="string", keys_created="integer", keys_updated="integer"
-                            ),
+                            {
+                                **_object(
+                                    keys_created="integer",
+                                    keys_updated="integer",
+                                    requests="integer",
+                                    version="string",
+                                ),
+                                "additionalProperties": False,
+                            },
                             "figures",
                         ),
                         "400": _BAD,
@@ -424,7 +446,31 @@ def document() -> dict:
                             },
                         }
                     ],
-                )
+                ),
+                "post": {
+                    "summary": "Create the counter (CountAPI's create options); the answer "
+                    "holds its admin key, shown once",
+                    "parameters": [
+                        *_PATH_PARAMS,
+                        _int_query("value", "starting total (for migrations)"),
+                        *[
+                            {
+                                "name": name,
+                                "in": "query",
+                                "required": False,
+                                "schema": {"type": "string", "enum": ["0", "1", "true", "false"]},
+                            }
+                            for name in ("enable_reset", "private")
+                        ],
+                    ],
+                    "responses": {
+                        "200": _json(_CREATED_V1, "created"),
+                        "400": _BAD,
+                        "409": _json(_ERROR, "the counter exists"),
+                        "429": _json(_ERROR, "rate limited"),
+                        "503": _UNAVAILABLE,
+                    },
+                },
             },
         },
     }

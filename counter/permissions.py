@@ -137,6 +137,21 @@ class MadeByPageScript(Exception):
         )
 
 
+def count_page_view(
+    request: HttpRequest, site: Counter, page: Counter, *, visitor_id: str, path: str
+) -> tuple[store.Hit, store.Hit]:
+    """Count a page view as the page script does (the site's hit and the page's), spending
+    the client's new-counter budget when it made the site; past it, the site and its first
+    page go again (RateLimited)."""
+    site_hit, page_hit = store.hit_page(site, page, visitor_id=visitor_id, path=path)
+    try:
+        limit_creation(request, site, site_hit, page_view=True)
+    except RateLimited:
+        store.delete(page)  # the new site's first page goes with it
+        raise
+    return site_hit, page_hit
+
+
 def limit_creation(
     request: HttpRequest, counter: Counter, hit: store.Hit, *, page_view: bool = False
 ) -> None:

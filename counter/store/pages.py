@@ -107,18 +107,24 @@ def _kept_secrets() -> dict[str, tuple[float, bytes]]:
     return _secrets
 
 
-def page_secret(site: Counter) -> bytes:
+def page_secret(site: Counter, *, make: bool = True) -> bytes | None:
     """The site's secret that keys its page counters' names, made by the first page view
-    (kept in the site's metadata, so a backup carries it). Read from Redis once per site
-    every few minutes, not per view. The view that gives a site from before page secrets
-    its secret moves that site's pages to their keyed names (rekey_pages)."""
+    (kept in the site's metadata, so a backup carries it); with ``make=False`` (a reader's)
+    None where the site has none yet. Read from Redis once per site every few minutes, not
+    per view. The view that gives a site from before page secrets its secret moves that
+    site's pages to their keyed names (rekey_pages)."""
     kept_secrets = _kept_secrets()
     kept = kept_secrets.get(site.namespace)
     if kept is not None and kept[0] > time.monotonic():
         return kept[1]
     with STORE_ERRORS:
-        keys = (counter_key(site, "m"), counter_key(site, "pages"))
-        secret, pages_before = run(_SITE_SECRET, keys, (secrets.token_hex(32),))
+        if make:
+            keys = (counter_key(site, "m"), counter_key(site, "pages"))
+            secret, pages_before = run(_SITE_SECRET, keys, (secrets.token_hex(32),))
+        else:
+            secret, pages_before = get_client().hget(counter_key(site, "m"), "page_secret"), 0
+            if secret is None:
+                return None
     secret = bytes.fromhex(secret.decode())
     if pages_before:
         rekey_pages(site, secret)

@@ -42,8 +42,8 @@ def test_a_thousand_counters_over_three_primaries_are_exact(cluster):
 
 def test_api_and_service_stats_work_on_a_cluster(cluster, client):
     client.defaults.update(HTTP_HOST="localhost", HTTP_USER_AGENT="Mozilla/5.0 Firefox/133")
-    assert client.get("/create?namespace=cl&key=api&value=10").status_code == 200
-    assert client.get("/hit/cl/api").json() == {"value": 11}
+    assert client.get("/create?namespace=clu&key=api&value=10").status_code == 200
+    assert client.get("/hit/clu/api").json() == {"value": 11}
     assert client.get("/stats").json()["keys_created"] == 1
     assert client.post("/e/cl.site", data=b"/x", content_type="text/plain").status_code == 204
     assert client.get("/d/cl.site/site").status_code == 200

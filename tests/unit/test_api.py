@@ -22,7 +22,8 @@ def _create(api, **params) -> dict:
     query = "&".join(f"{k}={v}" for k, v in params.items())
     response = api.get(f"/create?{query}")
     assert response.status_code == 200, response.content
-    return response.json()
+    assert set(response.json()) == {"namespace", "key", "value"}  # CountAPI's, exactly
+    return {**response.json(), "admin_key": response["X-Admin-Key"]}
 
 
 def test_migration_offset_then_hit_then_get(api):
@@ -86,12 +87,12 @@ def test_create_existing_is_409(api):
     "query",
     [
         "key=a%20b",
-        "namespace=%7Bx%7D&key=k",
-        "key=k&value=abc",
-        "key=k&value=1e99",
-        "key=k&enable_reset=maybe",
-        "key=k&update_lowerbound=1",
-        "key=k&update_upperbound=-1",
+        "namespace=%7Bx%7D&key=kkk",
+        "key=kkk&value=abc",
+        "key=kkk&value=1e99",
+        "key=kkk&enable_reset=maybe",
+        "key=kkk&update_lowerbound=1",
+        "key=kkk&update_upperbound=-1",
     ],
 )
 def test_create_bad_parameters_are_400_json(api, query):
@@ -327,27 +328,27 @@ def test_openapi_document_is_valid_and_names_every_api_route(api):
 
 def test_create_is_rate_limited_per_client_and_recovers(api, settings):
     settings.CREATE_RATE_LIMIT = (2, 60)
-    first = api.get("/create?key=a")
+    first = api.get("/create?key=aaa")
     assert first["RateLimit-Limit"] == "2"
     assert first["RateLimit-Remaining"] == "1"
-    assert api.get("/create?key=b").status_code == 200
-    limited = api.get("/create?key=c")
+    assert api.get("/create?key=bbb").status_code == 200
+    limited = api.get("/create?key=ccc")
     assert limited.status_code == 429
     assert int(limited["Retry-After"]) > 0
     assert limited["RateLimit-Remaining"] == "0"
     assert "error" in limited.json()
-    assert store.total(Counter("default", "c")) is None
+    assert store.total(Counter("default", "ccc")) is None
     # Another client is not affected.
-    assert api.get("/create?key=d", REMOTE_ADDR="198.51.100.4").status_code == 200
+    assert api.get("/create?key=ddd", REMOTE_ADDR="198.51.100.4").status_code == 200
     # The window passes (its bucket expires): the client may create again.
     for key in get_client().keys("*rl:create:*"):
         get_client().delete(key)
-    assert api.get("/create?key=c").status_code == 200
+    assert api.get("/create?key=ccc").status_code == 200
 
 
 def test_rate_limit_buckets_hold_no_raw_address(api, settings):
     settings.CREATE_RATE_LIMIT = (5, 60)
-    api.get("/create?key=a", REMOTE_ADDR="198.51.100.77")
+    api.get("/create?key=aaa", REMOTE_ADDR="198.51.100.77")
     keys = b" ".join(get_client().keys("*"))
     assert b"198.51.100.77" not in keys
 

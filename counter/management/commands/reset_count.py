@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if value < 0:
             raise CommandError(f"--value must be 0 or more, got {value}")
         try:
-            target = counter_from_path(counter)
+            target = counter_from_path(counter, legacy=True)
         except InvalidName as exc:
             raise CommandError(str(exc)) from exc
         try:
