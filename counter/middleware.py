@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from counter import metrics, store
+from counter.api import json_response
 from counter.permissions import HiddenPage, MadeByPageScript, RateLimited
 from counter.store import CounterAtLimit, HitRateLimited, StoreUnavailable
 
@@ -153,11 +154,8 @@ class StoreUnavailableMiddleware:
 
 def _error(request, status: int, message: str) -> HttpResponse:
     """An error in the request's language: JSON for the API (``wants_json``), text otherwise."""
-    if getattr(request, "wants_json", False):
-        response = HttpResponse(
-            json.dumps({"error": message}), status=status, content_type="application/json"
-        )
-        response["Access-Control-Allow-Origin"] = "*"
+    if getattr(request, "wants_json", False):  # as the API answers: JSON, or JSONP (200)
+        response = json_response(request, {"error": message}, status=status)
     else:
         response = HttpResponse(
             message + "\n", status=status, content_type="text/plain; charset=utf-8"

@@ -283,6 +283,12 @@ def test_store_outage_is_json_503_on_api(api, point_store_at):
     assert response.status_code == 503
     assert response["Retry-After"]
     assert "error" in response.json()
+    # JSONP is always a 200 with the status inside, as a <script> tag can read nothing else.
+    jsonp = api.get("/hit/site/home?callback=show")
+    assert jsonp.status_code == 200
+    body = jsonp.content.decode()
+    assert body.startswith("/**/show(")
+    assert '"status": 503' in body
 
 
 # Stats, v1, OpenAPI ----------------------------------------------------------------------
@@ -308,6 +314,31 @@ def test_v1_counter_detail(api):
     assert api.get("/api/v1/counters/site/none").status_code == 404
 
 
+def test_v1_csv_is_the_daily_series(api, day):
+    from datetime import timedelta
+
+    api.get("/hit/site/home", REMOTE_ADDR="203.0.113.1")
+    day.set(day.current + timedelta(days=1))
+    api.get("/hit/site/home", REMOTE_ADDR="203.0.113.1")
+    api.get("/hit/site/home", REMOTE_ADDR="203.0.113.2")
+    response = api.get("/api/v1/counters/site/home.csv?days=3")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="site-home.csv"' in response["Content-Disposition"]
+    assert response.content.decode().splitlines() == [
+        "date,hits,uniques",
+        "2026-03-09,0,0",
+        "2026-03-10,1,1",
+        "2026-03-11,2,2",
+    ]
+    assert api.get("/api/v1/counters/site/none.csv").status_code == 404
+    assert api.get("/api/v1/counters/site/home.csv?days=0").status_code == 400
+    key = _create(api, namespace="site", key="hidden", private="true")["admin_key"]
+    assert api.get("/api/v1/counters/site/hidden.csv").status_code == 403
+    with_key = api.get("/api/v1/counters/site/hidden.csv", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert with_key.content.decode().splitlines()[0] == "date,hits,uniques"
+
+
 def test_openapi_document_is_valid_and_names_every_api_route(api):
     from openapi_spec_validator import validate
 
@@ -320,6 +351,7 @@ def test_openapi_document_is_valid_and_names_every_api_route(api):
         "/stats",
         "/api/v1/counters/{namespace}/{key}",
         "/api/v1/counters/{namespace}/site/claim",
+        "/api/v1/counters/{namespace}/{key}.csv",
     } <= set(document["paths"])
 
 
