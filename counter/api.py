@@ -5,6 +5,8 @@ status codes, JSON fields, ``X-Path`` header, CORS and JSONP. Differences are li
 docs/API.md.
 """
 
+import csv
+import io
 import json
 import re
 from collections.abc import Callable
@@ -524,16 +526,9 @@ def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
     key in the answer's body, once)."""
     if request.method == "POST":
         return _create(request, counter.namespace, counter.key, v1=True)
-    reveal_page(request, counter)
-    days = _int_param(request, "days", 30)
-    if not 1 <= days <= settings.COUNTER_RETENTION_DAYS:
-        raise BadRequest(f"days must be 1 to {settings.COUNTER_RETENTION_DAYS}")
-    refused = _refuse_private(request, counter)
-    if refused is not None:
-        return refused
-    figures = store.stats(counter, days=days)
-    if figures.total == 0 and store.total(counter) is None:
-        return json_response(request, {"error": "Key not found"}, status=404, counter=counter)
+    figures = _figures(request, counter)
+    if isinstance(figures, HttpResponse):
+        return figures
     payload = {
         "namespace": counter.namespace,
         "key": counter.key,
@@ -550,6 +545,41 @@ def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
     if counter.key == SITE_KEY:  # the page script's site: its most viewed pages
         payload["pages"] = [page._asdict() for page in store.top_pages(counter)]
     return json_response(request, payload, counter=counter)
+
+
+def _figures(request: HttpRequest, counter: Counter) -> store.Stats | HttpResponse:
+    """The counter's figures over ``?days=`` (30), or the answer that refuses them: a bad
+    range (BadRequest), a private counter without its key, a counter that does not exist."""
+    reveal_page(request, counter)
+    days = _int_param(request, "days", 30)
+    if not 1 <= days <= settings.COUNTER_RETENTION_DAYS:
+        raise BadRequest(f"days must be 1 to {settings.COUNTER_RETENTION_DAYS}")
+    refused = _refuse_private(request, counter)
+    if refused is not None:
+        return refused
+    figures = store.stats(counter, days=days)
+    if figures.total == 0 and store.total(counter) is None:
+        return json_response(request, {"error": "Key not found"}, status=404, counter=counter)
+    return figures
+
+
+@api_view(countapi=False)
+def counter_csv(request: HttpRequest, counter: Counter) -> HttpResponse:
+    """The daily series as CSV (a header row, then a day a row, oldest first)."""
+    figures = _figures(request, counter)
+    if isinstance(figures, HttpResponse):
+        return figures
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["date", "hits", "uniques"])
+    for day in figures.days:
+        writer.writerow([day.day.isoformat(), day.hits, day.uniques])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    name = f"{counter.namespace}-{counter.key}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def openapi_json(request: HttpRequest) -> HttpResponse:

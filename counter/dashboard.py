@@ -144,6 +144,7 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "private": is_private(rules),
         "base": base,
         "salt_rotation": settings.VISITOR_SALT_ROTATION,
+        "csv_url": reverse("api-v1-csv", kwargs={"path": str(counter)}) + f"?days={days}",
     }
     response = _page(request, "counter/dashboard.html", context)
     response["Cache-Control"] = "no-store"

@@ -190,6 +190,16 @@ def _int_query(name: str, description: str, required: bool = False) -> dict:
     }
 
 
+def _days() -> dict:
+    """``?days=``: read when the document is made (the retention is a setting)."""
+    return {
+        "name": "days",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": settings.COUNTER_RETENTION_DAYS},
+    }
+
+
 def _operation(summary: str, responses: dict, params: list | None = None, admin=False) -> dict:
     operation = {
         "summary": summary,
@@ -430,22 +440,28 @@ def document() -> dict:
                     },
                 },
             },
+            "/api/v1/counters/{namespace}/{key}.csv": {
+                "get": {
+                    "summary": "The daily series as CSV: a header row (date,hits,uniques), "
+                    "then a day a row, oldest first",
+                    "parameters": [*_PATH_PARAMS, _days(), _TOKEN],
+                    "responses": {
+                        "200": {
+                            "description": "the days",
+                            "content": {"text/csv": {"schema": {"type": "string"}}},
+                        },
+                        "400": _BAD,
+                        "403": _json(_ERROR, "a private counter, without its key"),
+                        "404": _json(_ERROR, "no such counter"),
+                        "503": _UNAVAILABLE,
+                    },
+                }
+            },
             "/api/v1/counters/{namespace}/{key}": {
                 "get": _operation(
                     "Totals, uniques, bots and the daily series of the last `days` days",
                     {"200": _json(_DETAIL, "the counter"), "404": _json(_ERROR, "no such counter")},
-                    [
-                        {
-                            "name": "days",
-                            "in": "query",
-                            "required": False,
-                            "schema": {
-                                "type": "integer",
-                                "minimum": 1,
-                                "maximum": settings.COUNTER_RETENTION_DAYS,
-                            },
-                        }
-                    ],
+                    [_days()],
                 ),
                 "post": {
                     "summary": "Create the counter (CountAPI's create options); the answer "

@@ -40,5 +40,6 @@ urlpatterns = [
         name="api-v1-admin-key",
     ),
     re_path(r"^api/v1/counters/(?P<path>[\s\S]*)/claim\Z", api.claim, name="api-v1-claim"),
+    re_path(r"^api/v1/counters/(?P<path>[\s\S]*)\.csv\Z", api.counter_csv, name="api-v1-csv"),
     _counter_route("api/v1/counters", api.counter_detail, "api-v1-counter"),
 ]

@@ -73,6 +73,7 @@ def test_range_switch(web):
         body = web.get(f"/d/site/home?days={days}").content.decode()
         assert f'href="?days={days}" aria-current="page"' in body
         assert body.count("<tr><td>") == days
+        assert f'href="/api/v1/counters/site/home.csv?days={days}" download' in body
     assert 'aria-current="page">30 days' in web.get("/d/site/home?days=7").content.decode()
 
 
