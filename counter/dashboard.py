@@ -145,6 +145,7 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "base": base,
         "salt_rotation": settings.VISITOR_SALT_ROTATION,
         "csv_url": reverse("api-v1-csv", kwargs={"path": str(counter)}) + f"?days={days}",
+        "live_url": reverse("live", kwargs={"path": str(counter)}),
     }
     response = _page(request, "counter/dashboard.html", context)
     response["Cache-Control"] = "no-store"

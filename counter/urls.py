@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from counter import api, dashboard, embeds, metrics, views
+from counter import api, dashboard, embeds, live, metrics, views
 
 
 def _counter_route(prefix: str, view, name: str):
@@ -33,6 +33,7 @@ urlpatterns = [
     re_path(r"^i/(?P<path>[\s\S]*)\.gif\Z", embeds.pixel, name="pixel"),
     path("js/v1/site.js", embeds.script, name="script"),
     re_path(r"^e/(?P<namespace>[\s\S]*)\Z", embeds.beacon, name="beacon"),
+    re_path(r"^live/(?P<path>[\s\S]*)\Z", live.live, name="live"),
     # visitorsite v1
     re_path(
         r"^api/v1/counters/(?P<path>[\s\S]*)/admin-key\Z",

@@ -314,6 +314,16 @@ if "{namespace}" not in CLAIM_PROOF_URL or not _proof_url.startswith(("https://"
 # must not make this server reach its own network). On for tests and closed networks only.
 CLAIM_PRIVATE_ADDRESSES = _env_bool("CLAIM_PRIVATE_ADDRESSES")
 CLAIM_TIMEOUT = _env_float("CLAIM_TIMEOUT", 5.0)
+# Live counts (/live/<namespace>/<key>, server-sent events): a stream lasts at most
+# LIVE_STREAM_SECONDS (browsers reconnect by themselves); each worker serves at most
+# LIVE_STREAMS_PER_WORKER at once (a gthread worker: half its threads, as each stream holds
+# one), each client address at most LIVE_STREAMS_PER_CLIENT.
+LIVE_STREAM_SECONDS = _env_float("LIVE_STREAM_SECONDS", 300.0)
+_threads = int(os.environ.get("WEB_THREADS", "").strip() or 8)
+_gevent = os.environ.get("WEB_WORKER_CLASS", "gevent").strip() == "gevent"
+_streams = 200 if _gevent else max(_threads // 2, 1)
+LIVE_STREAMS_PER_WORKER = int(os.environ.get("LIVE_STREAMS_PER_WORKER", "").strip() or _streams)
+LIVE_STREAMS_PER_CLIENT = int(os.environ.get("LIVE_STREAMS_PER_CLIENT", "").strip() or 4)
 # Counted hits per visitor and counter (every counting route, inside the hit's script): far
 # above any person's reloads, it stops one client from inflating a counter.
 HIT_RATE_LIMIT = _env_rate("HIT_RATE_LIMIT", "300/m")

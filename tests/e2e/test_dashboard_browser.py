@@ -60,6 +60,13 @@ def test_create_hit_and_read_the_dashboard(live_service, browser_page):
         assert http_get(f"{live_service.url}/hit/browser.test/home")[0] == 200
     page.reload()
     assert page.inner_text("#total") == "5"
+    # The total is live: a hit elsewhere shows within a second or two, without a reload.
+    assert http_get(f"{live_service.url}/hit/browser.test/home")[0] == 200
+    for _ in range(25):  # 5 s (wait_for_function evaluates a string: the page's CSP refuses it)
+        if page.inner_text("#total") == "6":
+            break
+        page.wait_for_timeout(200)
+    assert page.inner_text("#total") == "6"
     assert page.locator("svg.chart rect.hits").count() == 1
     page.click("text=90 days")
     assert page.url.endswith("?days=90")

@@ -58,7 +58,7 @@ def test_dashboard_shows_figures_chart_table_and_snippets(web):
     response = web.get("/d/site/home")
     body = response.content.decode()
     assert response.status_code == 200
-    assert 'id="total">3<' in body
+    assert 'id="total" data-live="/live/site/home">3<' in body
     assert 'id="uniques">2<' in body
     assert '<svg xmlns="http://www.w3.org/2000/svg" viewBox' in body
     assert "<td>2026-03-10</td><td>3</td><td>2</td>" in body
