@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 from counter.badges import abbreviate
 
 WIDTH, HEIGHT = 720, 240
-_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 8, 12, 28
+_LEFT, _RIGHT, _TOP, _BOTTOM = 64, 8, 20, 28  # room for the axis labels at phone sizes
 
 
 def render_chart(days: Sequence, *, title: str = "Daily hits and uniques") -> str:

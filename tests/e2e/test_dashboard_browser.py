@@ -74,6 +74,18 @@ def test_create_hit_and_read_the_dashboard(live_service, browser_page):
     page.screenshot(path=str(_output() / "dashboard.png"), full_page=True)
     page.set_viewport_size({"width": 360, "height": 740})
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    # The chart's labels stay readable (its 720-unit viewBox shrinks them with it) ...
+    label_px = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('svg.chart text')).fontSize)"
+        " * document.querySelector('svg.chart').getBoundingClientRect().width / 720"
+    )
+    assert label_px >= 9, label_px
+    # ... and the embed snippets show whole, not clipped to a line.
+    clipped = page.evaluate(
+        "[...document.querySelectorAll('.snippets textarea')]"
+        ".filter(box => box.scrollHeight > box.clientHeight + 1).length"
+    )
+    assert clipped == 0
     page.screenshot(path=str(_output() / "dashboard-360.png"), full_page=True)
 
 
