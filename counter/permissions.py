@@ -141,14 +141,21 @@ def count_page_view(
     request: HttpRequest, site: Counter, page: Counter, *, visitor_id: str, path: str
 ) -> tuple[store.Hit, store.Hit]:
     """Count a page view as the page script does (the site's hit and the page's), spending
-    the client's new-counter budget when it made the site; past it, the site and its first
-    page go again (RateLimited)."""
+    the client's new-counter budget when it made the site (past it, the site and its first
+    page go again: RateLimited) or a page (past it, the view counts on the site's "other"
+    page instead, as past PAGES_PER_SITE: one address cannot fill a site's pages)."""
     site_hit, page_hit = store.hit_page(site, page, visitor_id=visitor_id, path=path)
     try:
         limit_creation(request, site, site_hit, page_view=True)
     except RateLimited:
         store.delete(page)  # the new site's first page goes with it
         raise
+    made_page = page_hit.created and not (site_hit.created or site_hit.page_refused)
+    if made_page and page.key != store.OTHER_PAGE_KEY:
+        try:
+            check_rate(request, action="new-counter", rule=settings.NEW_COUNTER_RATE_LIMIT)
+        except RateLimited:
+            page_hit = store.move_to_other(site, page, visitor_id=visitor_id)
     return site_hit, page_hit
 
 

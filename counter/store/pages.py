@@ -52,14 +52,28 @@ def hit_page(
                 delete(page, now=now)
             raise
         if site_hit.page_refused:
-            delete(page, now=now)
-            other = Counter(page.namespace, OTHER_PAGE_KEY)
-            replies = _page_view(
-                backend, site, other, visitor_id, OTHER_PAGE_PATH, now, site_too=False
-            )
-            page_hit = as_hit(replies[1])
+            page_hit = _to_other(backend, site, page, visitor_id, now)
     metrics.count(metrics.HITS, 2)
     return site_hit, page_hit
+
+
+def move_to_other(
+    site: Counter, page: Counter, *, visitor_id: str, now: datetime | None = None
+) -> Hit:
+    """Count on the site's "other" page a view that hit_page counted on a page counter it
+    made (which the caller may not keep: a client past its new-counter budget). The page's
+    counter goes again, and its place among the site's pages. The site's hit stands."""
+    with STORE_ERRORS:
+        backend = current()
+        get_client().zrem(counter_key(site, "pages"), page.key)
+        return _to_other(backend, site, page, visitor_id, now)
+
+
+def _to_other(backend, site: Counter, page: Counter, visitor_id: str, now) -> Hit:
+    delete(page, now=now)
+    other = Counter(page.namespace, OTHER_PAGE_KEY)
+    replies = _page_view(backend, site, other, visitor_id, OTHER_PAGE_PATH, now, site_too=False)
+    return as_hit(replies[1])
 
 
 def _page_view(backend, site, page, visitor_id, path, now, *, site_too: bool = True) -> list:

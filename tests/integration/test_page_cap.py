@@ -54,3 +54,14 @@ def test_views_the_site_refuses_leave_no_page_behind(any_store, client, settings
     assert statuses == [204] * 5 + [429] * 25
     pages = [key for key in store.iter_counters(namespace="flood.example") if key.key != "site"]
     assert len(pages) == 5
+
+
+def test_one_address_past_its_budget_counts_new_paths_as_other(any_store, client, settings):
+    settings.NEW_COUNTER_RATE_LIMIT = (2, 3600)
+    _view(client, "/", address="203.0.113.50")  # the site, made by someone else
+    for n in range(5):
+        _view(client, f"/new/{n}")
+    top = {page.path: page.hits for page in store.top_pages(SITE, limit=30)}
+    assert top == {"/": 1, "/new/0": 1, "/new/1": 1, "(other pages)": 3}
+    keys = {counter.key for counter in store.iter_counters(namespace="flood.example")}
+    assert len(keys) == 5  # the site, "/", two pages and "other"

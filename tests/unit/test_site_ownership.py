@@ -221,3 +221,23 @@ def test_the_operator_claims_for_the_owner(client, settings):
     assert client.get(f"/reset/{SITE}", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 403
     assert client.get(f"/info/{SITE}", HTTP_AUTHORIZATION=f"Bearer {newer}").status_code == 200
     assert client.get(f"/info/{SITE}").status_code == 403
+
+
+def test_one_address_cannot_fill_a_sites_pages(client, settings):
+    """New page counters spend the address' new-counter budget too; past it, its views of
+    new paths count on the site's "other" page, as past PAGES_PER_SITE."""
+    settings.NEW_COUNTER_RATE_LIMIT = (3, 3600)
+    _view(client, "/")  # the site (and its first page), made by someone
+    flood = {"content_type": "text/plain", "REMOTE_ADDR": "198.51.100.9"}
+    for n in range(6):
+        agent = {"HTTP_USER_AGENT": f"Mozilla/5.0 Firefox/{100 + n}.0"}  # a new visitor each
+        response = client.post(f"/e/{SITE.namespace}", data=f"/r/{n}", **flood, **agent)
+        assert response.status_code == 204
+    pages = {page.path: page.hits for page in store.top_pages(SITE, limit=20)}
+    assert pages == {"/": 1, "/r/0": 1, "/r/1": 1, "/r/2": 1, "(other pages)": 3}
+    # No key left by the refused pages: the site, its pages, and "other".
+    listed = {page.key for page in store.top_pages(SITE, limit=20)}
+    assert _keys_of(SITE.namespace) == {"site"} | listed
+    assert store.total(SITE) == 7  # every view counted on the site
+    _view(client, "/r/9")  # another address still makes its page
+    assert "/r/9" in {page.path for page in store.top_pages(SITE, limit=20)}
