@@ -28,7 +28,7 @@ from counter.permissions import (
 )
 from counter.responses import document
 
-RANGES = (30, 90, 365)
+RANGES = (7, 30, 90, 365)
 
 
 def _ranges() -> list[int]:

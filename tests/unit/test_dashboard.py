@@ -69,12 +69,20 @@ def test_dashboard_shows_figures_chart_table_and_snippets(web):
 
 def test_range_switch(web):
     web.get("/count/site/home")
-    for days in (30, 90, 365):
+    for days in (7, 30, 90, 365):
         body = web.get(f"/d/site/home?days={days}").content.decode()
         assert f'href="?days={days}" aria-current="page"' in body
         assert body.count("<tr><td>") == days
         assert f'href="/api/v1/counters/site/home.csv?days={days}" download' in body
-    assert 'aria-current="page">30 days' in web.get("/d/site/home?days=7").content.decode()
+    assert 'aria-current="page">30 days' in web.get("/d/site/home?days=8").content.decode()
+
+
+def test_figures_have_thousands_separators(web):
+    store.reset(Counter("site", "big"), value=1234566)
+    web.get("/count/site/big")
+    body = web.get("/d/site/big").content.decode()
+    assert 'data-live="/live/site/big">1,234,567</dd>' in body
+    assert "<title>site/big: 1,234,567 hits" in body
 
 
 def test_site_dashboard_lists_top_pages_and_bots(web):

@@ -5,6 +5,6 @@
   if (!total || !total.dataset.live || !window.EventSource) return;
   var stream = new EventSource(total.dataset.live);
   stream.addEventListener("count", function (event) {
-    total.textContent = JSON.parse(event.data).value;
+    total.textContent = JSON.parse(event.data).value.toLocaleString("en-US");
   });
 })();
