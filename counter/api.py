@@ -447,9 +447,7 @@ def rotate_admin_key(request: HttpRequest, counter: Counter) -> HttpResponse:
             request, {"error": "the admin key changed meanwhile"}, status=409, cors=False
         )
     payload = {"namespace": counter.namespace, "key": counter.key, "admin_key": admin_key}
-    response = json_response(request, payload, cors=False, counter=counter)
-    response["Cache-Control"] = "no-store"
-    return response
+    return json_response(request, payload, cors=False, counter=counter)  # no-store, as all
 
 
 @api_view(cors=False, countapi=False)
@@ -470,7 +468,7 @@ def claim(request: HttpRequest, counter: Counter) -> HttpResponse:
         admin_key, admin_hash = new_admin_key()
         try:
             url = claims.proof_url(counter.namespace)
-        except claims.ProofError as exc:
+        except claims.NotAHost as exc:
             raise BadRequest(str(exc)) from None
         payload = {
             "namespace": counter.namespace,
@@ -494,11 +492,9 @@ def claim(request: HttpRequest, counter: Counter) -> HttpResponse:
     else:
         admin_hash = hash_admin_key(key)
         try:
-            claims.proof_url(counter.namespace)
-        except claims.ProofError as exc:  # no host to prove: the operator's only
-            raise BadRequest(str(exc)) from None
-        try:
             claims.check_proof(counter.namespace, admin_hash)
+        except claims.NotAHost as exc:  # no host to prove: the operator's only
+            raise BadRequest(str(exc)) from None
         except claims.ProofError as exc:
             return json_response(
                 request, {"error": f"no proof: {exc}"}, status=403, cors=False, headers=headers

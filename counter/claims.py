@@ -30,15 +30,19 @@ class ProofError(Exception):
     """The proof could not be fetched or does not hold the key's line: says why."""
 
 
+class NotAHost(ProofError):
+    """The namespace names no host, so nobody can prove they own it (the operator may)."""
+
+
 def proof_line(admin_key_sha256: str) -> str:
     return f"visitorsite-claim={admin_key_sha256}"
 
 
 def proof_url(namespace: str) -> str:
-    """Where the owner of ``namespace`` publishes the proof; ProofError unless the namespace
+    """Where the owner of ``namespace`` publishes the proof; NotAHost unless the namespace
     is a host name."""
     if not _HOST.fullmatch(namespace):
-        raise ProofError(
+        raise NotAHost(
             f"{namespace!r} is not a host name, so nobody can prove they own it: "
             "the operator can claim it (manage.py claim_site)"
         )

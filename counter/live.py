@@ -67,10 +67,10 @@ class _Watch:
         kept = self.figures.get(counter)
         if not fresh and kept is not None and now - kept[0] < _POLL_SECONDS:
             return kept[1]
-        today = store.stats(counter, days=1).today
+        stats = store.stats(counter, days=1)  # one round trip: the total and today
         figures = {
-            "value": store.total(counter) or 0,
-            "today": {"hits": today.hits, "uniques": today.uniques},
+            "value": stats.total,
+            "today": {"hits": stats.today.hits, "uniques": stats.today.uniques},
         }
         self.figures[counter] = (now, figures)
         return figures

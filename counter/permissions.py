@@ -150,8 +150,7 @@ def count_page_view(
     except RateLimited:
         store.delete(page)  # the new site's first page goes with it
         raise
-    made_page = page_hit.created and not (site_hit.created or site_hit.page_refused)
-    if made_page and page.key != store.OTHER_PAGE_KEY:
+    if page_hit.created and not (site_hit.created or site_hit.page_refused):
         try:
             check_rate(request, action="new-counter", rule=settings.NEW_COUNTER_RATE_LIMIT)
         except RateLimited:
