@@ -543,20 +543,58 @@ def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
     return json_response(request, payload, counter=counter)
 
 
-def _figures(request: HttpRequest, counter: Counter) -> store.Stats | HttpResponse:
-    """The counter's figures over ``?days=`` (30), or the answer that refuses them: a bad
-    range (BadRequest), a private counter without its key, a counter that does not exist."""
+def _days(request: HttpRequest, counter: Counter) -> int | HttpResponse:
+    """The range a reader asks for, ``?days=`` (30), or the answer that refuses it: a bad
+    range (BadRequest), a private counter without its key."""
     reveal_page(request, counter)
     days = _int_param(request, "days", 30)
     if not 1 <= days <= settings.COUNTER_RETENTION_DAYS:
         raise BadRequest(f"days must be 1 to {settings.COUNTER_RETENTION_DAYS}")
     refused = _refuse_private(request, counter)
-    if refused is not None:
-        return refused
+    return days if refused is None else refused
+
+
+def _not_found(request: HttpRequest, counter: Counter) -> HttpResponse:
+    return json_response(request, {"error": "Key not found"}, status=404, counter=counter)
+
+
+def _figures(request: HttpRequest, counter: Counter) -> store.Stats | HttpResponse:
+    """The counter's figures over ``?days=``, or the answer that refuses them (_days), or a
+    404 for a counter that does not exist."""
+    days = _days(request, counter)
+    if isinstance(days, HttpResponse):
+        return days
     figures = store.stats(counter, days=days)
     if figures.total == 0 and store.total(counter) is None:
-        return json_response(request, {"error": "Key not found"}, status=404, counter=counter)
+        return _not_found(request, counter)
     return figures
+
+
+@api_view(countapi=False)
+def breakdown(request: HttpRequest, counter: Counter) -> HttpResponse:
+    """A site's dimension over ``?days=``: each value's hits and visitors, most hits first
+    (docs/DIMENSIONS.md). Only a page script's site has dimensions: other counters' rows are
+    empty."""
+    dimension = _param(request, "dimension")
+    if dimension not in store.DIMENSIONS:
+        raise BadRequest(f"dimension must be one of {', '.join(store.DIMENSIONS)}")
+    limit = _int_param(request, "limit", 100)
+    if not 1 <= limit <= 1000:
+        raise BadRequest("limit must be 1 to 1000")
+    days = _days(request, counter)
+    if isinstance(days, HttpResponse):
+        return days
+    if store.total(counter) is None:
+        return _not_found(request, counter)
+    rows = store.breakdown(counter, dimension, days=days, limit=limit)
+    payload = {
+        "namespace": counter.namespace,
+        "key": counter.key,
+        "dimension": dimension,
+        "days": days,
+        "rows": [{"value": r.value, "hits": r.hits, "visitors": r.visitors} for r in rows],
+    }
+    return json_response(request, payload, counter=counter)
 
 
 @api_view(countapi=False)

@@ -4,7 +4,10 @@
      "daily": {"20261125": 7}, "daily_uniques": {"20261125": 5},
      "hll": {"20261125": "<base64 of the day's raw HyperLogLog>"},
      "hll_ttl": {"20261125": 34473600},
-     "meta": {"created": "...", ...}, "pages": {"p.0f...": 12}}
+     "meta": {"created": "...", ...}, "pages": {"p.0f...": 12},
+     "dimensions": {"20261125": {"country": {"GB": [7, 5]}}}}
+
+"dimensions" (a site's only): per day, dimension and value, [hits, visitors].
 
 An import reads and checks the whole file before it writes anything; an error names the line.
 """
@@ -22,7 +25,7 @@ from counter.names import Counter, InvalidName, counter_from_parts
 _DAY = re.compile(r"\d{8}")
 _FIELDS = {
     "namespace", "key", "total", "bots", "unique_visitor_days", "daily", "daily_uniques",
-    "hll", "hll_ttl", "meta", "pages",
+    "hll", "hll_ttl", "meta", "pages", "dimensions",
 }  # fmt: skip
 
 
@@ -71,6 +74,21 @@ def _hll(item, what: str) -> bytes:
     return raw
 
 
+def _dimensions(item, what: str) -> dict:
+    """One day's dimensions: {dimension: {value: [hits, visitors]}}."""
+    if not isinstance(item, dict):
+        raise BackupError(f"{what} must be an object of dimensions")
+    for dimension, values in item.items():
+        if dimension not in store.DIMENSIONS or not isinstance(values, dict):
+            raise BackupError(f"{what}: {dimension!r} is not a dimension's object")
+        for value, figures in values.items():
+            if not (isinstance(figures, list) and len(figures) == 2):
+                raise BackupError(f"{what}[{dimension}][{value}] must be [hits, visitors]")
+            for figure in figures:
+                _int(figure, f"{what}[{dimension}][{value}]")
+    return item
+
+
 def parse_line(text: str) -> tuple[Counter, dict]:
     """One line of a backup, checked and decoded; BackupError says what is wrong."""
     try:
@@ -113,6 +131,7 @@ def parse_line(text: str) -> tuple[Counter, dict]:
         "hll_ttl": _days(record.get("hll_ttl", {}), "hll_ttl", lambda v, w: _int(v, w, minimum=-2)),
         "meta": meta,
         "pages": pages,
+        "dimensions": _days(record.get("dimensions", {}), "dimensions", _dimensions),
     }
     return counter, data
 

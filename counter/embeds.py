@@ -13,15 +13,13 @@ from pathlib import Path
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from counter import badges, permissions, store, visitors
+from counter import badges, dimensions, permissions, store, visitors
 from counter.names import (
-    MAX_PAGE_PATH,
     SITE_KEY,
     Counter,
     InvalidName,
     counter_from_parts,
     counter_from_path,
-    normalise_path,
     page_key,
 )
 from counter.responses import text
@@ -33,7 +31,18 @@ _NO_CACHE = {
     "Pragma": "no-cache",
 }
 _PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-_SCRIPT = (Path(__file__).parent / "static" / "embed" / "site.js").read_bytes()
+
+
+def _compact(source: str) -> bytes:
+    """The page script as served: its opening comment cut to its first line (the snippet),
+    each line's indentation dropped (docs/EMBEDS.md has the sizes)."""
+    head, _, body = source.partition("*/")
+    first = head.splitlines()[0]
+    lines = (line.strip() for line in body.splitlines())
+    return (f"{first} */\n" + "\n".join(line for line in lines if line)).encode()
+
+
+_SCRIPT = _compact((Path(__file__).parent / "static" / "embed" / "site.js").read_text())
 _VALUES = ("total", "uniques", "today", "today/total")
 
 
@@ -215,24 +224,33 @@ def page_counter(namespace: str, path: str) -> Counter:
 
 @require_http_methods(["POST", "OPTIONS"])
 def beacon(request: HttpRequest, namespace: str) -> HttpResponse:
-    """Receives the script's page views (text/plain POSTs from any origin): 204."""
+    """Receives the script's page views and events (text/plain POSTs from any origin): 204."""
     cors = {"Access-Control-Allow-Origin": "*"}
     if request.method == "OPTIONS":
         return _respond(b"", "text/plain", {**cors, "Access-Control-Allow-Methods": "POST"})
     try:
         site = counter_from_parts(namespace=namespace, key=SITE_KEY)
-    except InvalidName as exc:
+        sent = dimensions.parse_beacon(request.body)
+    except (InvalidName, dimensions.BadBeacon) as exc:
         return text(f"Bad request: {exc}\n", status=400)
-    if len(request.body) > MAX_PAGE_PATH * 4:
-        return text("Bad request: the page path is too long\n", status=400)
-    path = normalise_path(request.body.decode("utf-8", "replace"))
     if visitors.should_count(request):
         visitor = visitors.identify(request, namespace=namespace)
         if visitor.is_bot:
-            store.bot_hit(site)
+            if sent.event is None:
+                store.bot_hit(site)
+        elif sent.event is not None:
+            store.count_event(site, visitor_id=visitor.id, name=sent.event)
         else:
-            page = page_counter(namespace, path)
-            permissions.count_page_view(request, site, page, visitor_id=visitor.id, path=path)
+            page = page_counter(namespace, sent.path)
+            values = dimensions.of_view(
+                sent,
+                namespace=namespace,
+                user_agent=visitors.user_agent(request),
+                address=visitors.client_ip(request),
+            )
+            permissions.count_page_view(
+                request, site, page, visitor_id=visitor.id, path=sent.path, dimensions=values
+            )
     response = HttpResponse(status=204)
     for name, value in {**cors, **_NO_CACHE}.items():
         response[name] = value

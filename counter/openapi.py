@@ -10,6 +10,7 @@ from django.conf import settings
 
 from counter.claims import HOST_PATTERN
 from counter.names import NAME_PATTERN
+from counter.store.dimensions import DIMENSIONS
 
 _NAME_PATTERN = f"^{NAME_PATTERN}$"
 
@@ -170,6 +171,30 @@ _HOST_PARAM = {
     "required": True,
     "description": "the host name the site's page script counts under",
     "schema": {"type": "string", "pattern": f"^{HOST_PATTERN}$", "maxLength": 64},
+}
+_BREAKDOWN = {
+    "type": "object",
+    "required": ["namespace", "key", "dimension", "days", "rows"],
+    "properties": {
+        "namespace": {"type": "string"},
+        "key": {"type": "string"},
+        "dimension": {"type": "string", "enum": list(DIMENSIONS)},
+        "days": {"type": "integer"},
+        "rows": {
+            "type": "array",
+            "description": "most hits first; values past the daily cap or the limit are "
+            '"(other)"; visitors are visitor-days (docs/DIMENSIONS.md)',
+            "items": {
+                "type": "object",
+                "required": ["value", "hits", "visitors"],
+                "properties": {
+                    "value": {"type": "string"},
+                    "hits": {"type": "integer", "minimum": 0},
+                    "visitors": {"type": "integer", "minimum": 0},
+                },
+            },
+        },
+    },
 }
 _TOKEN = {
     "name": "token",
@@ -450,6 +475,37 @@ def document() -> dict:
                             "description": "the days",
                             "content": {"text/csv": {"schema": {"type": "string"}}},
                         },
+                        "400": _BAD,
+                        "403": _json(_ERROR, "a private counter, without its key"),
+                        "404": _json(_ERROR, "no such counter"),
+                        "503": _UNAVAILABLE,
+                    },
+                }
+            },
+            "/api/v1/counters/{namespace}/{key}/breakdown": {
+                "get": {
+                    "summary": "A site's dimension (where visitors come from, what they use) "
+                    "over the last `days` days: each value's hits and visitors",
+                    "parameters": [
+                        *_PATH_PARAMS,
+                        {
+                            "name": "dimension",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "enum": list(DIMENSIONS)},
+                        },
+                        _days(),
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                        },
+                        _TOKEN,
+                        _CALLBACK,
+                    ],
+                    "responses": {
+                        "200": _json(_BREAKDOWN, "the dimension's values"),
                         "400": _BAD,
                         "403": _json(_ERROR, "a private counter, without its key"),
                         "404": _json(_ERROR, "no such counter"),

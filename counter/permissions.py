@@ -138,13 +138,21 @@ class MadeByPageScript(Exception):
 
 
 def count_page_view(
-    request: HttpRequest, site: Counter, page: Counter, *, visitor_id: str, path: str
+    request: HttpRequest,
+    site: Counter,
+    page: Counter,
+    *,
+    visitor_id: str,
+    path: str,
+    dimensions: tuple[str, ...] = (),
 ) -> tuple[store.Hit, store.Hit]:
     """Count a page view as the page script does (the site's hit and the page's), spending
     the client's new-counter budget when it made the site (past it, the site and its first
     page go again: RateLimited) or a page (past it, the view counts on the site's "other"
     page instead, as past PAGES_PER_SITE: one address cannot fill a site's pages)."""
-    site_hit, page_hit = store.hit_page(site, page, visitor_id=visitor_id, path=path)
+    site_hit, page_hit = store.hit_page(
+        site, page, visitor_id=visitor_id, path=path, dimensions=dimensions
+    )
     try:
         limit_creation(request, site, site_hit, page_view=True)
     except RateLimited:

@@ -42,5 +42,10 @@ urlpatterns = [
     ),
     re_path(r"^api/v1/counters/(?P<path>[\s\S]*)/claim\Z", api.claim, name="api-v1-claim"),
     re_path(r"^api/v1/counters/(?P<path>[\s\S]*)\.csv\Z", api.counter_csv, name="api-v1-csv"),
+    re_path(
+        r"^api/v1/counters/(?P<path>[\s\S]*)/breakdown\Z",
+        api.breakdown,
+        name="api-v1-breakdown",
+    ),
     _counter_route("api/v1/counters", api.counter_detail, "api-v1-counter"),
 ]

@@ -31,6 +31,20 @@ def _env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false)")
 
 
+def _env_count(name: str, default: int) -> int:
+    """A whole number, 1 or more."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
+    if number < 1:
+        raise ImproperlyConfigured(f"{name} must be 1 or more, got {value!r}")
+    return number
+
+
 def _env_float(name: str, default: float) -> float:
     value = os.environ.get(name, "").strip()
     if not value:
@@ -290,12 +304,10 @@ CREATE_RATE_LIMIT = _env_rate("CREATE_RATE_LIMIT", "30/h")  # per client address
 # Counters made by a first hit on a new name (/hit, /count, badges, pixel, page script's site)
 NEW_COUNTER_RATE_LIMIT = _env_rate("NEW_COUNTER_RATE_LIMIT", "60/h")  # per client address
 # Distinct page counters a site's page script may make; later new paths count as "other".
-try:
-    PAGES_PER_SITE = int(os.environ.get("PAGES_PER_SITE", "").strip() or 1000)
-except ValueError:
-    raise ImproperlyConfigured("PAGES_PER_SITE must be a whole number") from None
-if PAGES_PER_SITE < 1:
-    raise ImproperlyConfigured("PAGES_PER_SITE must be 1 or more")
+PAGES_PER_SITE = _env_count("PAGES_PER_SITE", 1000)
+# Distinct values a site's dimension (referrer, campaign, browser, ...) keeps a day; later
+# new values that day are counted under "(other)" (docs/DIMENSIONS.md).
+DIMENSION_VALUES_PER_DAY = _env_count("DIMENSION_VALUES_PER_DAY", 100)
 # Who owns a site the page script made (docs/API.md, "Who owns a site"): its owner proves
 # control of the host named by the namespace by publishing a line at this URL.
 CLAIM_PROOF_URL = (

@@ -6,6 +6,7 @@ below (``from counter import store``; ``store.hit(...)``).
     connection.py  the client, idle connections, one round trip, errors -> StoreUnavailable
     counters.py    a counter's operations: hit (one EVALSHA), stats, create, set, update...
     pages.py       the page script's site and pages: page views, page secrets, claims
+    dimensions.py  a site's daily dimensions (referrer, browser, country...): events, reads
     backup.py      a counter's raw data out and in (export/import)
     service.py     salts, rate-limit buckets, service figures, AOF rewrite, readiness
 
@@ -35,6 +36,7 @@ from counter.store.counters import (
     total,
     update,
 )
+from counter.store.dimensions import DIMENSIONS, Row, breakdown, count_event
 from counter.store.pages import (
     OTHER_PAGE_PATH,
     Page,
@@ -55,6 +57,7 @@ from counter.store.service import (
 )
 
 __all__ = [
+    "DIMENSIONS",
     "MAX_TOTAL",
     "OTHER_PAGE_KEY",
     "OTHER_PAGE_PATH",
@@ -64,10 +67,13 @@ __all__ = [
     "HitRateLimited",
     "Info",
     "Page",
+    "Row",
     "Stats",
     "StoreUnavailable",
     "bot_hit",
+    "breakdown",
     "claim",
+    "count_event",
     "create",
     "delete",
     "export_counter",

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from counter.names import Counter
-from counter.store import scripts
+from counter.names import SITE_KEY, Counter
+from counter.store import dimensions, scripts
 from counter.store.connection import STORE_ERRORS, get_client, run
 from counter.store.counters import MAX_TOTAL, delete
 from counter.store.keys import counter_key
@@ -48,6 +48,7 @@ def export_counter(counter: Counter) -> dict:
         "hll_ttl": {day: ttl for day, (value, ttl) in hlls.items() if value is not None},
         "meta": {k.decode(): v.decode() for k, v in meta.items()},
         "pages": {k.decode(): int(v) for k, v in pages},
+        "dimensions": dimensions.export(counter) if counter.key == SITE_KEY else {},
     }
 
 
@@ -64,6 +65,8 @@ def import_counter(counter: Counter, data: dict, *, replace: bool) -> None:
         pipe = client.pipeline(transaction=True)
         if replace:
             delete(counter)
+            if counter.key == SITE_KEY:
+                dimensions.delete(counter)
         if data["total"] is not None:
             pipe.incrby(counter_key(counter, "n"), data["total"])
         if data["bots"]:
@@ -94,6 +97,8 @@ def import_counter(counter: Counter, data: dict, *, replace: bool) -> None:
                 pipe.hsetnx(counter_key(counter, "m"), field, value)
         for page, hits in data["pages"].items():
             pipe.zincrby(counter_key(counter, "pages"), hits, page)
+        if counter.key == SITE_KEY:
+            dimensions.restore(counter, data.get("dimensions", {}), pipe=pipe)
         pipe.execute()
         for day in data["hll"]:  # the merged HLLs' counts are the days' uniques
             keys = (

@@ -95,8 +95,10 @@ def hit_command(
     now: datetime | None,
     uniques: bool = False,
     page: Counter | None = None,
+    dimensions: tuple[str, ...] = (),
 ) -> tuple[tuple, tuple]:
-    """The hit script's keys and arguments."""
+    """The hit script's keys and arguments; a page view's ``dimensions`` are dimension, value
+    pairs, counted in the site's daily aggregates (scripts/dimensions.lua)."""
     retention = settings.COUNTER_RETENTION_DAYS
     today, oldest = day_fields((now or clock.now()).date(), retention)
     n, d, du, uv, m, hll, rate, pages = counter_keys(prefix, counter)
@@ -108,6 +110,10 @@ def hit_command(
         keys += (pages,)
         # PAGES_PER_SITE counts the "other" page too: room for one fewer named page.
         args += (page.key, settings.PAGES_PER_SITE - 1, OTHER_PAGE_KEY)
+        if dimensions:
+            site_prefix = n[:-1]  # the site's keys' common prefix: "...c:{<ns>/site}:"
+            cap, ttl = settings.DIMENSION_VALUES_PER_DAY, (retention + 1) * 86400
+            args += (site_prefix, cap, ttl, *dimensions)
     return keys, args
 
 

@@ -14,7 +14,7 @@ import redis
 
 from counter import clock, metrics
 from counter.names import OTHER_PAGE_KEY, SITE_KEY, Counter, page_key
-from counter.store import counters, scripts
+from counter.store import counters, dimensions, scripts
 from counter.store.backup import export_counter, import_counter
 from counter.store.connection import STORE_ERRORS, current, get_client, run
 from counter.store.counters import HIT, CounterAtLimit, Hit, HitRateLimited, as_hit, hit_command
@@ -29,10 +29,17 @@ OTHER_PAGE_PATH = "(other pages)"
 
 
 def hit_page(
-    site: Counter, page: Counter, *, visitor_id: str, path: str, now: datetime | None = None
+    site: Counter,
+    page: Counter,
+    *,
+    visitor_id: str,
+    path: str,
+    dimensions: tuple[str, ...] = (),
+    now: datetime | None = None,
 ) -> tuple[Hit, Hit]:
     """Count a page view on the site's counter and the page's, and keep the page's original
-    path for display: one pipelined round trip (two hash tags, so not one script).
+    path for display: one pipelined round trip (two hash tags, so not one script). The site's
+    hit counts the view's ``dimensions`` (dimension, value pairs) in the site's aggregates.
 
     A site has at most PAGES_PER_SITE page counters: the site's hit admits a new page into
     the site's pages while there is room; past that, the new path's counter, just made by
@@ -41,7 +48,7 @@ def hit_page(
     """
     with STORE_ERRORS:
         backend = current()
-        replies = _page_view(backend, site, page, visitor_id, path, now)
+        replies = _page_view(backend, site, page, visitor_id, path, now, dimensions)
         page_hit = as_hit(replies[1])
         try:
             site_hit = as_hit(replies[0])
@@ -72,17 +79,21 @@ def move_to_other(
 def _to_other(backend, site: Counter, page: Counter, visitor_id: str, now) -> Hit:
     delete(page, now=now)
     other = Counter(page.namespace, OTHER_PAGE_KEY)
-    replies = _page_view(backend, site, other, visitor_id, OTHER_PAGE_PATH, now, site_too=False)
+    replies = _page_view(backend, site, other, visitor_id, OTHER_PAGE_PATH, now, (), site_too=False)
     return as_hit(replies[1])
 
 
-def _page_view(backend, site, page, visitor_id, path, now, *, site_too: bool = True) -> list:
+def _page_view(
+    backend, site, page, visitor_id, path, now, dimensions, *, site_too: bool = True
+) -> list:
     """The page view's commands in one pipeline: the site's hit (which admits the page into
     the site's pages) unless not ``site_too``, the page's hit, the page's path."""
     for _attempt in (1, 2):
         pipe = backend.client.pipeline(transaction=False)
         if site_too:
-            keys, args = hit_command(backend.prefix, site, visitor_id, now, page=page)
+            keys, args = hit_command(
+                backend.prefix, site, visitor_id, now, page=page, dimensions=dimensions
+            )
             pipe.execute_command("EVALSHA", HIT.sha, len(keys), *keys, *args)
         else:  # the "other" page, counted in the site's pages without a second site hit
             pipe.zincrby(counter_key(site, "pages"), 1, page.key)
@@ -219,4 +230,5 @@ def delete(counter: Counter, *, now: datetime | None = None) -> bool:
     others within _PAGE_SECRET_SECONDS)."""
     if counter.key == SITE_KEY:
         _kept_secrets().pop(counter.namespace, None)
+        dimensions.delete(counter, now=now)
     return counters.delete(counter, now=now)

@@ -46,6 +46,11 @@ def test_api_and_service_stats_work_on_a_cluster(cluster, client):
     assert client.get("/hit/clu/api").json() == {"value": 11}
     assert client.get("/stats").json()["keys_created"] == 1
     assert client.post("/e/cl.site", data=b"/x", content_type="text/plain").status_code == 204
+    view = b'{"p": "/y", "s": "newsletter"}'  # dimensions: in the site's slot, by its script
+    assert client.post("/e/cl.site", data=view, content_type="text/plain").status_code == 204
+    breakdown = "/api/v1/counters/cl.site/site/breakdown?dimension="
+    assert client.get(breakdown + "page").json()["rows"][0]["hits"] == 1
+    assert client.get(breakdown + "campaign").json()["rows"][0]["value"] == "newsletter"
     assert client.get("/d/cl.site/site").status_code == 200
 
 

@@ -4,7 +4,10 @@
 --       now (ms since the epoch), HLL key prefix (+ yyyymmdd: same hash tag, same slot),
 --       1 to answer the unique visitor-days too, the visitor's hits allowed per window
 --       (0: no limit), the window (seconds); for a site's page view also KEYS[8], ARGV[10-12]
+--       (the page) and ARGV[13-15] (the site's key prefix, distinct values a dimension keeps
+--       a day, their lifetime in seconds), then its dimension, value pairs
 -- include: uniques.lua
+-- include: dimensions.lua
 local limit = tonumber(ARGV[8])
 if limit > 0 then  -- a fixed window per counter, started by its first hit, counted per visitor
   local hits = redis.call('HINCRBY', KEYS[7], ARGV[2], 1)
@@ -55,6 +58,9 @@ if KEYS[8] then
     redis.call('ZINCRBY', KEYS[8], 1, page)
   else
     flags = flags .. 'x'
+  end
+  if ARGV[13] then
+    count_dimensions(ARGV[13], ARGV[1], ARGV[2], tonumber(ARGV[14]), ARGV[15], KEYS[2], 16)
   end
 end
 -- One flat string, not a table: Redis answers a table as a deferred-length array, which costs

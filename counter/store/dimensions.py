@@ -1,0 +1,145 @@
+"""A site's dimensions: where its visitors come from and what they use, per day, as
+aggregates (each value's hits and visitors), never a record per visitor.
+
+The site's hit script counts a page view's dimensions (scripts/dimensions.lua, where the
+keys are described); a custom event is counted by scripts/event.lua. Both keep a dimension
+to DIMENSION_VALUES_PER_DAY distinct values a day, the rest under "(other)". Read here:
+a range of days summed, most hits first.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+
+from counter import clock
+from counter.names import Counter
+from counter.store import scripts
+from counter.store.connection import STORE_ERRORS, get_client, run
+from counter.store.keys import counter_key, day_field, day_fields
+
+DIMENSIONS = ("referrer", "campaign", "browser", "os", "device", "country", "page", "event")
+OTHER = "(other)"  # values past a day's cap, and past a breakdown's rows
+
+_EVENT = scripts.load("event.lua")
+_READ = scripts.load("read_dimensions.lua")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    value: str
+    hits: int
+    visitors: int  # visitor-days: each day's distinct visitors with this value, summed
+
+
+def _days(days: int, now: datetime | None) -> list[date]:
+    today = (now or clock.now()).date()
+    return [today - timedelta(days=offset) for offset in range(days)]
+
+
+def _ttl() -> int:
+    return (settings.COUNTER_RETENTION_DAYS + 1) * 86400
+
+
+def site_prefix(site: Counter) -> str:
+    """The common prefix of the site's keys (its dimensions' keys are made from it)."""
+    return counter_key(site, "")
+
+
+def count_event(site: Counter, *, visitor_id: str, name: str, now: datetime | None = None) -> bool:
+    """Count a custom event in the site's ``event`` dimension (not in its total). False when
+    the site does not exist (events make nothing). One round trip."""
+    today, _ = day_fields((now or clock.now()).date(), settings.COUNTER_RETENTION_DAYS)
+    keys = (counter_key(site, "n"), counter_key(site, "d"))
+    args = (today, visitor_id, site_prefix(site), settings.DIMENSION_VALUES_PER_DAY, _ttl())
+    with STORE_ERRORS:
+        return bool(run(_EVENT, keys, (*args, "event", name)))
+
+
+def breakdown(
+    site: Counter, dimension: str, *, days: int, now: datetime | None = None, limit: int = 100
+) -> list[Row]:
+    """The dimension's values over the last ``days`` days (today included), most hits first;
+    past ``limit`` rows the rest are summed under "(other)" (ranked by its hits too)."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"no dimension {dimension!r}")
+    span = [day_field(day) for day in _days(days, now)]
+    hits: Tally[str] = Tally()
+    visitors: Tally[str] = Tally()
+    for by_dimension in _read(site, span, dimension).values():
+        for value, (day_hits, day_visitors) in by_dimension.get(dimension, {}).items():
+            hits[value] += day_hits
+            visitors[value] += day_visitors
+    ranked = sorted(hits, key=lambda value: (-hits[value], value))
+    rows = [Row(value, hits[value], visitors[value]) for value in ranked if value != OTHER]
+    rest = rows[limit - 1 :] if len(rows) >= limit else []
+    rows = rows[: limit - 1] if rest else rows
+    other = Row(
+        OTHER,
+        hits[OTHER] + sum(row.hits for row in rest),
+        visitors[OTHER] + sum(row.visitors for row in rest),
+    )
+    if other.hits:
+        rows.append(other)
+        rows.sort(key=lambda row: (-row.hits, row.value))
+    return rows
+
+
+Days = dict[str, dict[str, dict[str, list[int]]]]  # day -> dimension -> value -> [hits, visitors]
+
+
+def _read(site: Counter, span: list[str], dimension: str | None = None) -> Days:
+    """The days' aggregates (of one dimension, or all), visitors included: one script."""
+    wanted = "h|" if dimension is None else f"h|{dimension}|"
+    with STORE_ERRORS:
+        reply = run(_READ, (counter_key(site, "n"),), (site_prefix(site), wanted, *span))
+    read: Days = {}
+    for day, rows in zip(span, reply, strict=True):
+        for i in range(0, len(rows), 3):
+            name, _, value = rows[i].decode("utf-8", "surrogateescape").partition("|")
+            read.setdefault(day, {}).setdefault(name, {})[value] = [rows[i + 1], rows[i + 2]]
+    return read
+
+
+def _retained(now: datetime | None) -> list[str]:
+    return [day_field(day) for day in _days(settings.COUNTER_RETENTION_DAYS + 1, now)]
+
+
+def delete(site: Counter, *, now: datetime | None = None) -> int:
+    """Delete the site's dimensions, every retained day's (with the site)."""
+    prefix = site_prefix(site)
+    read = _read(site, _retained(now))
+    doomed = [f"{prefix}x:{day}" for day in read]
+    doomed += [
+        f"{prefix}xu:{day}:{name}|{value}"
+        for day, by_dimension in read.items()
+        for name, values in by_dimension.items()
+        for value in values
+    ]
+    if not doomed:
+        return 0
+    with STORE_ERRORS:
+        return get_client().delete(*doomed)
+
+
+def export(site: Counter, *, now: datetime | None = None) -> Days:
+    """The site's dimensions, visitors counted, for a backup."""
+    return _read(site, _retained(now))
+
+
+def restore(site: Counter, exported: Days, *, pipe) -> None:
+    """Add exported dimensions to the site, as settled days (on the caller's pipeline): an
+    imported day's visitors are its export's, added to those already there."""
+    prefix = site_prefix(site)
+    for day, by_dimension in exported.items():
+        name = f"{prefix}x:{day}"
+        for dimension, values in by_dimension.items():
+            for value, (hits, visitors) in values.items():
+                pipe.hincrby(name, f"h|{dimension}|{value}", hits)
+                pipe.hincrby(name, f"v|{dimension}|{value}", visitors)
+            pipe.hincrby(name, f"#|{dimension}", len(values))
+        pipe.hset(name, "settled", 1)
+        pipe.expire(name, _ttl())

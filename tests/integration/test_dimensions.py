@@ -1,0 +1,173 @@
+"""A site's dimensions through the page script's endpoint, on fakeredis and a real server:
+what a view and an event record, the daily cap, settling a day, one slot, one round trip."""
+
+import json
+from datetime import timedelta
+
+import pytest
+import redis
+from redis.crc import key_slot
+
+from counter import store
+from counter.names import Counter
+from counter.store.connection import get_client
+
+SITE = Counter("shop.example", "site")
+FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+GB, US = "81.2.69.142", "8.8.8.8"  # addresses the shipped table places in GB and the US
+
+
+def _send(client, body: dict | str, *, agent: str = FIREFOX, address: str = GB):
+    data = body if isinstance(body, str) else json.dumps(body)
+    return client.post(
+        "/e/shop.example",
+        data=data,
+        content_type="text/plain",
+        HTTP_USER_AGENT=agent,
+        REMOTE_ADDR=address,
+    )
+
+
+def _rows(client, dimension: str, days: int = 1) -> dict[str, tuple[int, int]]:
+    response = client.get(
+        f"/api/v1/counters/shop.example/site/breakdown?dimension={dimension}&days={days}"
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["dimension"] == dimension
+    hits = [row["hits"] for row in body["rows"]]
+    assert hits == sorted(hits, reverse=True)
+    return {row["value"]: (row["hits"], row["visitors"]) for row in body["rows"]}
+
+
+def test_a_landing_a_navigation_and_an_event_fill_every_dimension(any_store, client, day):
+    landing = {"p": "/", "r": "www.news.example", "s": "newsletter", "w": "l"}
+    assert _send(client, landing).status_code == 204
+    assert _send(client, {"p": "/pricing", "r": "", "w": "l"}).status_code == 204
+    assert _send(client, {"e": "signup", "p": "/pricing"}).status_code == 204
+    assert _send(client, {"p": "/", "w": "s"}, agent=IPHONE, address=US).status_code == 204
+
+    assert store.total(SITE) == 3  # page views; the event is not one
+    assert _rows(client, "page") == {"/": (2, 2), "/pricing": (1, 1)}
+    assert _rows(client, "referrer") == {"news.example": (1, 1), "(none)": (1, 1)}
+    assert _rows(client, "campaign") == {"newsletter": (1, 1)}
+    assert _rows(client, "browser") == {"Firefox": (2, 1), "Mobile Safari": (1, 1)}
+    assert _rows(client, "os") == {"Windows": (2, 1), "iOS": (1, 1)}
+    assert _rows(client, "device") == {"desktop": (2, 1), "mobile": (1, 1)}
+    assert _rows(client, "country") == {"GB": (2, 1), "US": (1, 1)}
+    assert _rows(client, "event") == {"signup": (1, 1)}
+
+
+def test_the_sites_own_host_and_search_engines_are_not_hosts(any_store, client, day):
+    for referrer in ("shop.example", "www.google.co.uk", "l.facebook.com", "Bing.com."):
+        _send(client, {"p": "/", "r": referrer})
+    assert _rows(client, "referrer") == {"Google": (1, 1), "Facebook": (1, 1), "Bing": (1, 1)}
+
+
+def test_distinct_values_past_the_daily_cap_count_as_other(any_store, client, settings, day):
+    settings.DIMENSION_VALUES_PER_DAY = 3
+    for n in range(10):
+        _send(client, {"p": "/", "s": f"campaign-{n}"}, address=f"203.0.113.{n}")
+    _send(client, {"p": "/", "s": "campaign-1"})  # a kept value still counts as itself
+    rows = _rows(client, "campaign")
+    assert rows == {
+        "campaign-0": (1, 1),
+        "campaign-1": (2, 2),
+        "campaign-2": (1, 1),
+        "(other)": (7, 7),
+    }
+    # The next day has its own cap.
+    day.set(day.current + timedelta(days=1))
+    _send(client, {"p": "/", "s": "campaign-9"})
+    assert _rows(client, "campaign") == {"campaign-9": (1, 1)}
+    assert _rows(client, "campaign", days=2)["campaign-9"] == (1, 1)
+
+
+def test_a_day_is_settled_by_the_next_days_first_view(any_store, client, day):
+    for n in range(5):
+        _send(client, {"p": "/", "r": "blog.example"}, address=f"203.0.113.{n}")
+    first = day.current.strftime("%Y%m%d")
+    client_ = get_client()
+    assert client_.keys(f"*shop.example/site*xu:{first}:*")  # the day's visitor HyperLogLogs
+    day.set(day.current + timedelta(days=1))
+    _send(client, {"p": "/", "r": "blog.example"})
+    assert client_.keys(f"*shop.example/site*xu:{first}:*") == []  # counted, then deleted
+    assert _rows(client, "referrer", days=2) == {"blog.example": (6, 6)}
+    assert client_.ttl(f"{store.dimensions.site_prefix(SITE)}x:{first}") > 0  # it expires
+
+
+def test_events_need_the_site_and_a_name(any_store, client):
+    assert _send(client, {"e": "signup"}).status_code == 204
+    assert get_client().keys("*shop.example*") == []  # no site yet: an event makes nothing
+    assert _send(client, {"e": "   "}).status_code == 400
+    assert _send(client, {"e": 5}).status_code == 400
+    assert _send(client, "{not json").status_code == 400
+    assert _send(client, {"p": 5}).status_code == 400
+    assert _send(client, '["/"]').status_code == 204  # the first script's path: any text
+
+
+def test_deleting_the_site_deletes_its_dimensions(any_store, client, day):
+    _send(client, {"p": "/", "s": "newsletter"})
+    day.set(day.current + timedelta(days=1))
+    _send(client, {"p": "/", "s": "newsletter"})
+    _send(client, {"e": "signup"})
+    assert get_client().keys("*shop.example/site}:x*")
+    store.delete(SITE)
+    assert get_client().keys("*shop.example/site}*") == []
+
+
+def test_the_breakdown_answers_errors_and_privacy(any_store, client):
+    url = "/api/v1/counters/shop.example/site/breakdown"
+    assert client.get(url + "?dimension=page").status_code == 404  # no such site yet
+    _send(client, {"p": "/"})
+    assert client.get(url + "?dimension=colour").status_code == 400
+    assert client.get(url + "?dimension=page&days=0").status_code == 400
+    assert client.get(url + "?dimension=page&limit=x").status_code == 400
+    store.claim(SITE, admin_key_sha256="0" * 64, private=True)
+    assert client.get(url + "?dimension=page").status_code == 403
+
+
+@pytest.mark.real_redis
+def test_a_view_is_one_round_trip_and_its_keys_share_the_sites_slot(real_store, client, day):
+    _send(client, {"p": "/", "s": "warm-up"})  # the site, its secret, the scripts, the salt
+    sent: list[int] = []
+    original = redis.connection.Connection.send_packed_command
+
+    def counting(self, *args, **kwargs):
+        sent.append(1)
+        return original(self, *args, **kwargs)
+
+    redis.connection.Connection.send_packed_command = counting
+    try:
+        landing = {"p": "/", "r": "news.example", "s": "newsletter", "m": "email", "w": "m"}
+        assert _send(client, landing).status_code == 204
+    finally:
+        redis.connection.Connection.send_packed_command = original
+    assert len(sent) == 1
+    site_slot = key_slot(store.dimensions.site_prefix(SITE).encode())
+    keys = get_client().keys("*shop.example/site}*")
+    assert any(b"}:xu:" in key for key in keys)
+    assert {key_slot(key) for key in keys} == {site_slot}
+
+
+def test_the_first_scripts_plain_path_still_counts(any_store, client, day):
+    assert _send(client, "/old/page").status_code == 204
+    assert _rows(client, "page") == {"/old/page": (1, 1)}
+    assert _rows(client, "referrer") == {}  # it never sent one
+
+
+@pytest.mark.real_redis  # fakeredis keeps a HyperLogLog as a set: a backup reads raw strings
+def test_a_backup_carries_the_dimensions(real_store, client, day):
+    from counter.backup import export_lines, read_backup
+
+    _send(client, {"p": "/", "s": "newsletter"})
+    lines = list(export_lines([SITE]))
+    assert json.loads(lines[0])["dimensions"]
+    store.delete(SITE)
+    for counter, data in read_backup(lines):
+        store.import_counter(counter, data, replace=True)
+    assert _rows(client, "campaign") == {"newsletter": (1, 1)}
