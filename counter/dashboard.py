@@ -140,6 +140,8 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "chart": mark_safe(charts.render_chart(figures.days)),  # noqa: S308  (escaped inside)
         "rows": list(reversed(figures.days)),
         "top_pages": store.top_pages(counter) if site else None,
+        "breakdowns": _breakdowns(counter, days) if site else None,
+        "bar_cap": settings.DIMENSION_VALUES_PER_DAY,
         "path": info.meta.get("path"),
         "private": is_private(rules),
         "base": base,
@@ -150,6 +152,32 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
     response = _page(request, "counter/dashboard.html", context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+# The dashboard's breakdowns: titles, and the rows each shows (the rest as "(other)").
+_TITLES = {
+    "referrer": "Referrers",
+    "campaign": "Campaigns",
+    "page": "Pages",
+    "event": "Events",
+    "browser": "Browsers",
+    "os": "Systems",
+    "device": "Devices",
+    "country": "Countries",
+}
+_BARS = 10
+
+
+def _breakdowns(site: Counter, days: int) -> list[dict]:
+    """Each dimension as a ranked bar list: value, hits, visitors, bar length (percent of
+    the first row's hits, drawn as an SVG width: no inline style under the CSP)."""
+    read = store.breakdowns(site, days=days, limit=_BARS)
+    lists = []
+    for dimension, title in _TITLES.items():
+        top = max((row.hits for row in read[dimension]), default=0) or 1
+        bars = [{"row": row, "percent": round(100 * row.hits / top, 1)} for row in read[dimension]]
+        lists.append({"dimension": dimension, "title": title, "bars": bars})
+    return lists
 
 
 @document

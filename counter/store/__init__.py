@@ -36,7 +36,7 @@ from counter.store.counters import (
     total,
     update,
 )
-from counter.store.dimensions import DIMENSIONS, Row, breakdown, count_event
+from counter.store.dimensions import DIMENSIONS, Row, breakdown, breakdowns, count_event
 from counter.store.pages import (
     OTHER_PAGE_PATH,
     Page,
@@ -72,6 +72,7 @@ __all__ = [
     "StoreUnavailable",
     "bot_hit",
     "breakdown",
+    "breakdowns",
     "claim",
     "count_event",
     "create",

@@ -106,3 +106,52 @@ def test_private_dashboard_without_and_with_the_key(live_service, browser_page):
     page.fill("input[name=admin_key]", key)
     page.click("button[type=submit]")
     assert page.inner_text("#total") == "0"
+
+
+def _view(service, body: dict, agent: str) -> None:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{service.url}/e/bars.test",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "text/plain", "User-Agent": agent},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 204
+
+
+def test_a_sites_breakdowns_are_ranked_bar_lists_readable_at_360_px(live_service, browser_page):
+    iphone = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+    )
+    long_path = "/blog/" + "a-very-long-article-name-" * 4
+    for n in range(6):
+        referrer = "news.ycombinator.com" if n % 2 else f"blog-{n}.example"
+        _view(live_service, {"p": "/", "r": referrer, "s": "newsletter", "w": "l"}, CHROME_UA)
+    _view(live_service, {"p": long_path, "r": "", "w": "s"}, iphone)
+    _view(live_service, {"e": "signup", "p": "/"}, CHROME_UA)
+
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_service.url}/d/bars.test/site?days=7")
+    sections = page.locator(".breakdowns section")
+    assert sections.count() == 8
+    referrers = page.locator("#b-referrer + ol li .value").all_inner_texts()
+    assert referrers[0] == "Hacker News"  # 3 views: the longest bar, first
+    widths = page.locator("#b-referrer + ol li rect").evaluate_all(
+        "rects => rects.map(r => r.width.baseVal.value)"
+    )
+    assert widths[0] == 100
+    assert all(w < 100 for w in widths[1:])
+    assert "signup" in page.locator("#b-event + ol").inner_text()
+    assert "mobile" in page.locator("#b-device + ol").inner_text()
+    page.screenshot(path=str(_output() / "dashboard-site.png"), full_page=True)
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    font_px = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('.bars li')).fontSize)"
+    )
+    assert font_px >= 12
+    page.screenshot(path=str(_output() / "dashboard-site-360.png"), full_page=True)

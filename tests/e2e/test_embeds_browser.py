@@ -16,14 +16,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.e2e.browsers import CHROME_UA, CHROMIUM, launch_as_a_visitor
 from tests.servers import REPO, free_port, http_get
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
-CHROME_UA = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
 LOADS = 3
 
 if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
@@ -62,15 +58,7 @@ def test_badge_pixel_and_script_count_every_load_from_another_origin(live_servic
     errors: list[str] = []
     hosts: set[str] = set()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-blink-features=AutomationControlled",
-            ],
-        )
+        browser = launch_as_a_visitor(playwright)
         context = browser.new_context(user_agent=CHROME_UA)
         page = context.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -171,3 +171,14 @@ def test_a_backup_carries_the_dimensions(real_store, client, day):
     for counter, data in read_backup(lines):
         store.import_counter(counter, data, replace=True)
     assert _rows(client, "campaign") == {"newsletter": (1, 1)}
+
+
+def test_a_breakdown_past_its_limit_sums_the_rest_as_other(any_store, client, day):
+    for n, hits in enumerate((5, 4, 3, 2)):
+        for _ in range(hits):
+            _send(client, {"p": f"/{n}"})
+    url = "/api/v1/counters/shop.example/site/breakdown?dimension=page&limit="
+    rows = client.get(url + "4").json()["rows"]
+    assert [(r["value"], r["hits"]) for r in rows] == [("/0", 5), ("/1", 4), ("/2", 3), ("/3", 2)]
+    rows = client.get(url + "3").json()["rows"]
+    assert [(r["value"], r["hits"]) for r in rows] == [("/0", 5), ("(other)", 5), ("/1", 4)]
