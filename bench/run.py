@@ -39,6 +39,8 @@ from visitorsite.embedded_redis import EmbeddedRedis  # noqa: E402
 
 BIN = Path(sys.executable).parent
 LOAD_SCRIPT = REPO / "bench" / "load.lua"
+BEACON_SCRIPT = REPO / "bench" / "beacon.lua"  # for the page script's endpoint, /e/
+BEACON = "visitorsite page view (beacon, every dimension)"
 
 
 # Load generation ------------------------------------------------------------------------
@@ -52,7 +54,7 @@ def _ms(value: str) -> float:
 def run_wrk(url: str, *, seconds: int, connections: int, threads: int) -> dict:
     command = [
         "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-        "-s", str(LOAD_SCRIPT), url,
+        "-s", str(BEACON_SCRIPT if "/e/" in url else LOAD_SCRIPT), url,
     ]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -199,7 +201,26 @@ def start_apps(redis: RedisServer, workdir: Path, gunicorn: dict[str, str]) -> d
     badge = urls["visitorsite on gunicorn"].replace("/count", "/badge/default/bench.svg")
     if http_get(badge)[0] == 200:
         urls["visitorsite badge (SVG)"] = badge
+    if shutil.which("wrk"):  # the Python fallback sends GETs only
+        urls[BEACON] = urls["visitorsite on gunicorn"].replace("/count", "/e/bench.example")
+        _make_pages(urls[BEACON])
     return urls
+
+
+def _make_pages(beacon: str) -> None:
+    """The bench site's 50 pages, made before the load (from one address each: a page
+    counter spends its client's new-counter budget)."""
+    import urllib.request
+
+    agent = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+    for n in range(1, 51):
+        request = urllib.request.Request(
+            beacon,
+            data=f'{{"p": "/page/{n}"}}'.encode(),
+            headers={"User-Agent": agent, "X-Forwarded-For": f"192.0.2.{n}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 204
 
 
 # Django's request-signal receivers that counter/apps.py disconnects, connected again one
@@ -414,6 +435,13 @@ def report(results: dict[str, list[dict]], args, extras: dict) -> str:
     if "visitorsite badge (SVG)" in med:
         badge = med["visitorsite badge (SVG)"]
         lines.append(f"- badge / /count: **{badge['rps'] / vs['rps']:.2f}x** req/s")
+    if BEACON in med:
+        beacon = med[BEACON]
+        lines.append(
+            f"- page view through the beacon, every dimension / /count: "
+            f"**{beacon['rps'] / vs['rps']:.2f}x** req/s, p99 {beacon['p99']:.2f} ms "
+            "(a site's and a page's hit, the dimensions in the site's script: one round trip)"
+        )
     trips = extras["round_trips"]
     others = ", ".join(f"{name} x{n}" for name, n in trips["others"].items()) or "none"
     lines.append(
