@@ -297,6 +297,8 @@ HOSTILE_PATHS = [
     "/d/%ff", "/api/v1/counters/xxx/yyy?days=-1", "/api/v1/counters/xxx/yyy?days=abc",
     "/i/%c0%af.gif",
     "/e/x", "/js/v1/site.js?x=%00",
+    "/api/v1/counters/xxx/site/breakdown", "/api/v1/counters/xxx/site/breakdown?dimension=%00",
+    "/api/v1/counters/xxx/site/breakdown?dimension=page&limit=-1&days=99999",
 ]  # fmt: skip
 
 
@@ -482,6 +484,9 @@ def private_probes(work: Path) -> Row:
         "/badge/secret/ccc.svg?value=uniques": 403, "/badge/secret/ccc.svg?value=today/total": 403,
         "/badge/secret/ccc.json?value=today": 403, "/set/secret/ccc?value=0": 403,
         "/reset/secret/ccc": 401, "/delete/secret/ccc": 401,
+        "/api/v1/counters/secret/ccc.csv": 403,
+        "/api/v1/counters/secret.example/site/breakdown?dimension=page": 403,
+        "/api/v1/counters/secret.example/site/breakdown?dimension=referrer": 403,
     }  # fmt: skip
     seen: dict[str, int] = {}
     leaked = False

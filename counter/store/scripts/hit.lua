@@ -8,12 +8,9 @@
 --       a day, their lifetime in seconds), then its dimension, value pairs
 -- include: uniques.lua
 -- include: dimensions.lua
-local limit = tonumber(ARGV[8])
-if limit > 0 then  -- a fixed window per counter, started by its first hit, counted per visitor
-  local hits = redis.call('HINCRBY', KEYS[7], ARGV[2], 1)
-  if hits == 1 and redis.call('TTL', KEYS[7]) == -1 then redis.call('EXPIRE', KEYS[7], ARGV[9]) end
-  if hits > limit then return 'rate ' .. redis.call('TTL', KEYS[7]) end
-end
+-- include: rate_window.lua
+local wait = past_limit(KEYS[7], ARGV[2], tonumber(ARGV[8]), ARGV[9])
+if wait then return 'rate ' .. wait end
 local total = redis.pcall('INCR', KEYS[1])
 if type(total) == 'table' then  -- an error: a total of 2^63 - 1 (written by hand) overflows
   if string.find(tostring(total.err), 'overflow', 1, true) then return 'limit' end
