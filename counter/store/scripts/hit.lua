@@ -7,7 +7,6 @@
 --       (the page) and ARGV[13-15] (the site's key prefix, distinct values a dimension keeps
 --       a day, their lifetime in seconds), then its dimension, value pairs
 -- include: uniques.lua
--- include: dimensions.lua
 -- include: rate_window.lua
 local wait = past_limit(KEYS[7], ARGV[2], tonumber(ARGV[8]), ARGV[9])
 if wait then return 'rate ' .. wait end
@@ -56,7 +55,8 @@ if KEYS[8] then
   else
     flags = flags .. 'x'
   end
-  if ARGV[13] then
+  if ARGV[13] then  -- its functions are defined here: a hit that is no page view skips them
+-- include: dimensions.lua
     count_dimensions(ARGV[13], ARGV[1], ARGV[2], tonumber(ARGV[14]), ARGV[15], KEYS[2], 16)
   end
 end
