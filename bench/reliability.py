@@ -412,7 +412,10 @@ def beacon_flood(work: Path, *, posts: int, cap: int) -> Row:
         redis.stop()
     pages = {key.split(b"}")[0] for key in keys if b"/p." in key}
     windows = sum(1 for key in keys if key.endswith(b":r"))  # rate windows: a minute each
-    keys = [key for key in keys if not key.endswith(b":r")]
+    # The site's dimensions: a hash a day and a HyperLogLog a value kept (the day's page
+    # paths among them), at most DIMENSION_VALUES_PER_DAY (100) and "(other)" a dimension.
+    dimensions = sum(1 for key in keys if b"}:x:" in key or b"}:xu:" in key)
+    keys = [key for key in keys if not key.endswith(b":r") and b"}:x" not in key]
     row = Row(
         f"beacon flood: {posts} random paths, a new address each (PAGES_PER_SITE {cap})",
         requests=posts,
@@ -421,10 +424,16 @@ def beacon_flood(work: Path, *, posts: int, cap: int) -> Row:
         other=posts - statuses[204] - statuses[503],
     )
     per_page = (len(keys) - 4) / max(len(pages), 1)
-    row.passed = not any(s >= 500 for s in statuses) and len(pages) <= cap and per_page <= 4.5
+    row.passed = (
+        not any(s >= 500 for s in statuses)
+        and len(pages) <= cap
+        and per_page <= 4.5
+        and dimensions <= 1 + 8 * 101
+    )
     row.note = (
         f"keys {before} -> {after}; {len(pages)} page counters, {per_page:.1f} keys a page "
-        f"(and {windows} rate windows, gone after a minute); "
+        f"(and {windows} rate windows, gone after a minute; the site's dimensions: "
+        f"{dimensions} keys, today's, at most {1 + 8 * 101}); "
         f"answers {dict(sorted(statuses.items()))}"
     )
     return row

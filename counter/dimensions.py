@@ -43,11 +43,21 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _HOST = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\]")
 
 
+def _clean(value: str) -> str:
+    """Text that can be stored: JSON's \\u escapes can make lone surrogates, which are no
+    UTF-8 (replaced, as undecodable bytes are); control characters become spaces."""
+    return _CONTROL.sub(" ", value.encode("utf-8", "replace").decode("utf-8"))
+
+
 def _text(value, what: str) -> str:
     if not isinstance(value, str):
         raise BadBeacon(f"{what} must be a string")
     # One line, no leading "(": those are the service's own values, such as "(other)".
-    return " ".join(_CONTROL.sub(" ", value).split())[:MAX_VALUE].lstrip("(")
+    return " ".join(_clean(value).split())[:MAX_VALUE].lstrip("(")
+
+
+def _path(value: str) -> str:
+    return normalise_path(_clean(value))
 
 
 def parse_beacon(body: bytes) -> Beacon:
@@ -60,7 +70,7 @@ def parse_beacon(body: bytes) -> Beacon:
     if not text.startswith("{"):
         if len(body) > MAX_PAGE_PATH * 4:
             raise BadBeacon("the page path is too long")
-        return Beacon(path=normalise_path(text), referrer="")  # the first script's: no more
+        return Beacon(path=_path(text), referrer="")  # the first script's: no more
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -81,11 +91,11 @@ def parse_beacon(body: bytes) -> Beacon:
     if referrer is not None:
         if not isinstance(referrer, str):
             raise BadBeacon("r (the referrer's host) must be a string")
-        referrer = _host(referrer)
+        referrer = _host(_clean(referrer))
     parts = [_text(data.get(name, ""), name) for name in ("s", "m", "c")]
     width = data.get("w", "")
     return Beacon(
-        path=normalise_path(path),
+        path=_path(path),
         referrer=referrer,
         campaign=" / ".join(part for part in parts if part),
         width=width if isinstance(width, str) and width in WIDTHS else "",

@@ -100,6 +100,13 @@ def test_a_day_is_settled_by_the_next_days_first_view(any_store, client, day):
     assert client_.ttl(f"{store.dimensions.site_prefix(SITE)}x:{first}") > 0  # it expires
 
 
+def test_half_an_emoji_is_counted_not_a_500(any_store, client, day):
+    for body in ('{"p": "/", "s": "\\ud83d"}', '{"p": "/\\ud800x"}', '{"e": "\\udfff"}'):
+        assert _send(client, body).status_code == 204, body
+    assert set(_rows(client, "page")) == {"/", "/?x"}
+    assert _rows(client, "campaign") == {"?": (1, 1)}
+
+
 def test_events_need_the_site_and_a_name(any_store, client):
     assert _send(client, {"e": "signup"}).status_code == 204
     assert get_client().keys("*shop.example*") == []  # no site yet: an event makes nothing

@@ -68,6 +68,14 @@ def test_text_values_are_one_line_short_and_never_the_services_own():
     assert sent.campaign == ("a b c " + "x" * 100)[:64]
 
 
+@pytest.mark.parametrize("field", ["p", "r", "s", "m", "c", "e"])
+def test_lone_surrogates_and_control_characters_are_not_kept(field):
+    sent = parse_beacon(json.dumps({field: "/a\ud800b\x00c\udfff"}).encode())
+    for value in (sent.path, sent.referrer or "", sent.campaign, sent.event or ""):
+        value.encode("utf-8")  # storable
+        assert "\x00" not in value
+
+
 def test_a_referrer_that_is_not_a_host_is_not_kept():
     for bad in ("https://a.example/path", "a b", "ex@mple.com", "x" * 300, "a\nb.example"):
         assert parse_beacon(_body(r=bad)).referrer == ""
@@ -180,4 +188,6 @@ def test_any_body_is_a_beacon_or_a_bad_beacon(body):
     except BadBeacon:
         return
     assert sent.path.startswith("/")
+    for value in (sent.path, sent.referrer or "", sent.campaign, sent.event or ""):
+        value.encode("utf-8")  # storable: no lone surrogates
     assert sent.referrer is None or sent.referrer == "" or " " not in sent.referrer
