@@ -192,6 +192,19 @@ def current() -> _Backend:
     return backend
 
 
+_kept: dict[str, tuple[int, dict]] = {}  # name -> (the client's generation, what is kept)
+
+
+def kept(name: str) -> dict:
+    """A dict this process keeps under ``name`` (page secrets, breakdowns read), emptied
+    when the client is made anew (tests point the store at another server)."""
+    generation = current().generation
+    entry = _kept.get(name)
+    if entry is None or entry[0] != generation:
+        entry = _kept[name] = (generation, {})
+    return entry[1]
+
+
 def _connection_factory(client: redis.Redis):
     """Makes connections like the pool's (same server, Sentinel look-up, timeouts, TLS), not
     connected yet; None for a Cluster or single-connection client."""

@@ -9,6 +9,7 @@ a range of days summed, most hits first.
 
 from __future__ import annotations
 
+import time
 from collections import Counter as Tally
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,7 +19,7 @@ from django.conf import settings
 from counter import clock
 from counter.names import Counter
 from counter.store import scripts
-from counter.store.connection import STORE_ERRORS, get_client, run
+from counter.store.connection import STORE_ERRORS, get_client, kept, run
 from counter.store.counters import HitRateLimited
 from counter.store.keys import counter_key, day_field, day_fields
 
@@ -77,11 +78,27 @@ def breakdown(
 
 
 def breakdowns(
-    site: Counter, *, days: int, now: datetime | None = None, limit: int = 10
+    site: Counter,
+    *,
+    days: int,
+    now: datetime | None = None,
+    limit: int = 10,
+    keep_seconds: float = 0,
 ) -> dict[str, list[Row]]:
-    """Every dimension's breakdown (as ``breakdown``), read at once: the dashboard's."""
+    """Every dimension's breakdown (as ``breakdown``), read at once: the dashboard's. With
+    ``keep_seconds`` the answer is kept that long in this process (and reused)."""
+    kept_answers = kept("breakdowns")  # key -> (until, answer)
+    key = (site, days, limit, (now or clock.now()).date())
+    answer_kept = kept_answers.get(key) if keep_seconds else None
+    if answer_kept is not None and answer_kept[0] > time.monotonic():
+        return answer_kept[1]
     read = _read(site, [day_field(day) for day in _days(days, now)])
-    return {dimension: _rank(read, dimension, limit) for dimension in DIMENSIONS}
+    answer = {dimension: _rank(read, dimension, limit) for dimension in DIMENSIONS}
+    if keep_seconds:
+        if len(kept_answers) >= 256:
+            kept_answers.clear()
+        kept_answers[key] = (time.monotonic() + keep_seconds, answer)
+    return answer
 
 
 def _rank(read: Days, dimension: str, limit: int) -> list[Row]:
@@ -111,16 +128,52 @@ Days = dict[str, dict[str, dict[str, list[int]]]]  # day -> dimension -> value -
 
 
 def _read(site: Counter, span: list[str], dimension: str | None = None) -> Days:
-    """The days' aggregates (of one dimension, or all), visitors included: one script."""
-    wanted = "h|" if dimension is None else f"h|{dimension}|"
-    with STORE_ERRORS:
-        reply = run(_READ, (counter_key(site, "n"),), (site_prefix(site), wanted, *span))
+    """The days' aggregates (of one dimension, or all), visitors included.
+
+    A settled day's dimension is one field of lines (``value\\thits\\tvisitors``): one
+    pipeline of HMGETs reads every settled day, and Redis does little. The days not settled
+    yet (today, normally alone) are read by a script that counts their HyperLogLogs, a week
+    of days a call at most, so that no call holds Redis long."""
+    prefix = site_prefix(site)
+    names = DIMENSIONS if dimension is None else (dimension,)
+    fields = ["settled", *(f"s|{name}" for name in names), *(f"#|{name}" for name in DIMENSIONS)]
     read: Days = {}
-    for day, rows in zip(span, reply, strict=True):
-        for i in range(0, len(rows), 3):
-            name, _, value = rows[i].decode("utf-8", "surrogateescape").partition("|")
-            read.setdefault(day, {}).setdefault(name, {})[value] = [rows[i + 1], rows[i + 2]]
+    live: list[str] = []
+    with STORE_ERRORS:
+        pipe = get_client().pipeline(transaction=False)
+        for day in span:
+            pipe.hmget(f"{prefix}x:{day}", fields)
+        replies = pipe.execute()
+    for day, values in zip(span, replies, strict=True):
+        if values[0] is None:  # not settled: live, or no such day
+            if any(value is not None for value in values[1 + len(names) :]):
+                live.append(day)
+            continue
+        for name, text in zip(names, values[1 : 1 + len(names)], strict=True):
+            if text:
+                read.setdefault(day, {})[name] = _lines(text)
+    wanted = "h|" if dimension is None else f"h|{dimension}|"
+    for start in range(0, len(live), _LIVE_DAYS_A_CALL):
+        chunk = live[start : start + _LIVE_DAYS_A_CALL]
+        with STORE_ERRORS:
+            reply = run(_READ, (counter_key(site, "n"),), (prefix, wanted, *chunk))
+        for day, rows in zip(chunk, reply, strict=True):
+            for i in range(0, len(rows), 3):
+                name, _, value = rows[i].decode("utf-8", "surrogateescape").partition("|")
+                read.setdefault(day, {}).setdefault(name, {})[value] = [rows[i + 1], rows[i + 2]]
     return read
+
+
+_LIVE_DAYS_A_CALL = 7
+
+
+def _lines(text: bytes) -> dict[str, list[int]]:
+    """A settled day's dimension: value -> [hits, visitors]."""
+    values = {}
+    for line in text.decode("utf-8", "surrogateescape").split("\n"):
+        value, hits, visitors = line.rsplit("\t", 2)
+        values[value] = [int(hits), int(visitors)]
+    return values
 
 
 def _retained(now: datetime | None) -> list[str]:
@@ -128,20 +181,30 @@ def _retained(now: datetime | None) -> list[str]:
 
 
 def delete(site: Counter, *, now: datetime | None = None) -> int:
-    """Delete the site's dimensions, every retained day's (with the site)."""
+    """Delete the site's dimensions, every retained day's (with the site): the days' hashes,
+    and the HyperLogLogs of days not settled yet."""
     prefix = site_prefix(site)
-    read = _read(site, _retained(now))
-    doomed = [f"{prefix}x:{day}" for day in read]
-    doomed += [
-        f"{prefix}xu:{day}:{name}|{value}"
-        for day, by_dimension in read.items()
-        for name, values in by_dimension.items()
-        for value in values
-    ]
-    if not doomed:
-        return 0
+    days = _retained(now)
     with STORE_ERRORS:
-        return get_client().delete(*doomed)
+        client = get_client()
+        pipe = client.pipeline(transaction=False)
+        for day in days:
+            pipe.hexists(f"{prefix}x:{day}", "settled")
+            pipe.hkeys(f"{prefix}x:{day}")
+        replies = pipe.execute()
+        doomed = []
+        for i, day in enumerate(days):
+            settled, fields = replies[2 * i], replies[2 * i + 1]
+            if not fields:
+                continue
+            doomed.append(f"{prefix}x:{day}")
+            if not settled:
+                doomed += [
+                    f"{prefix}xu:{day}:{field[2:].decode('utf-8', 'surrogateescape')}"
+                    for field in fields
+                    if field.startswith(b"h|")
+                ]
+        return client.delete(*doomed) if doomed else 0
 
 
 def export(site: Counter, *, now: datetime | None = None) -> Days:
@@ -150,15 +213,24 @@ def export(site: Counter, *, now: datetime | None = None) -> Days:
 
 
 def restore(site: Counter, exported: Days, *, pipe) -> None:
-    """Add exported dimensions to the site, as settled days (on the caller's pipeline): an
-    imported day's visitors are its export's, added to those already there."""
+    """Add exported dimensions to the site, as settled days (on the caller's pipeline): each
+    day's figures are added to those already there (read first, a day not settled yet
+    included: that day is settled by the import, and its HyperLogLogs go)."""
     prefix = site_prefix(site)
+    there = _read(site, sorted(exported))
     for day, by_dimension in exported.items():
         name = f"{prefix}x:{day}"
+        merged = there.get(day, {})
         for dimension, values in by_dimension.items():
+            into = merged.setdefault(dimension, {})
             for value, (hits, visitors) in values.items():
-                pipe.hincrby(name, f"h|{dimension}|{value}", hits)
-                pipe.hincrby(name, f"v|{dimension}|{value}", visitors)
-            pipe.hincrby(name, f"#|{dimension}", len(values))
+                before = into.get(value, [0, 0])
+                into[value] = [before[0] + hits, before[1] + visitors]
+        hlls = [f"{prefix}xu:{day}:{d}|{v}" for d, values in merged.items() for v in values]
+        pipe.delete(name, *hlls)
+        for dimension, values in merged.items():
+            lines = (f"{value}\t{hits}\t{visitors}" for value, (hits, visitors) in values.items())
+            pipe.hset(name, f"s|{dimension}", "\n".join(lines))
+            pipe.hset(name, f"#|{dimension}", len(values))
         pipe.hset(name, "settled", 1)
         pipe.expire(name, _ttl())

@@ -16,9 +16,10 @@ here, so a name can never break the tag. Fields:
     m        metadata (hash)                created (ms), enable_reset, update bounds,
                                             sha256 of the admin key, private; a page's
                                             path; a site's page_secret (keys its pages)
-    x:<day>  (sites) the day's dimensions   h|<dim>|<value> hits, #|<dim> values kept,
-                                            v|<dim>|<value> visitors once settled;
-                                            expires after COUNTER_RETENTION_DAYS
+    x:<day>  (sites) the day's dimensions   h|<dim>|<value> hits, #|<dim> values kept;
+                                            once settled: s|<dim> lines of value, hits,
+                                            visitors, and settled; expires after
+                                            COUNTER_RETENTION_DAYS
     xu:<day>:<dim>|<value>  a value's visitors (HyperLogLog) until the day is settled
                             (scripts/dimensions.lua; docs/DIMENSIONS.md)
 

@@ -16,7 +16,7 @@ from counter import clock, metrics
 from counter.names import OTHER_PAGE_KEY, SITE_KEY, Counter, page_key
 from counter.store import counters, dimensions, scripts
 from counter.store.backup import export_counter, import_counter
-from counter.store.connection import STORE_ERRORS, current, get_client, run
+from counter.store.connection import STORE_ERRORS, current, get_client, kept, run
 from counter.store.counters import HIT, CounterAtLimit, Hit, HitRateLimited, as_hit, hit_command
 from counter.store.keys import counter_key
 
@@ -119,17 +119,11 @@ def _page_view(
 # has a new one: its pages split for at most this long in this process), for this many sites.
 _PAGE_SECRET_SECONDS = 300
 _PAGE_SECRETS_KEPT = 10_000
-_secrets: dict[str, tuple[float, bytes]] = {}  # namespace -> (until, secret)
-_secrets_generation = -1  # the connection's generation they were read on
 
 
 def _kept_secrets() -> dict[str, tuple[float, bytes]]:
-    """This process' page secrets, forgotten with the client they were read on (tests)."""
-    global _secrets, _secrets_generation
-    generation = current().generation
-    if generation != _secrets_generation:
-        _secrets, _secrets_generation = {}, generation
-    return _secrets
+    """This process' page secrets: namespace -> (until, secret)."""
+    return kept("page secrets")
 
 
 def page_secret(site: Counter, *, make: bool = True) -> bytes | None:
@@ -139,9 +133,9 @@ def page_secret(site: Counter, *, make: bool = True) -> bytes | None:
     per view. The view that gives a site from before page secrets its secret moves that
     site's pages to their keyed names (rekey_pages)."""
     kept_secrets = _kept_secrets()
-    kept = kept_secrets.get(site.namespace)
-    if kept is not None and kept[0] > time.monotonic():
-        return kept[1]
+    secret_kept = kept_secrets.get(site.namespace)
+    if secret_kept is not None and secret_kept[0] > time.monotonic():
+        return secret_kept[1]
     with STORE_ERRORS:
         if make:
             keys = (counter_key(site, "m"), counter_key(site, "pages"))

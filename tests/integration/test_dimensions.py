@@ -97,7 +97,12 @@ def test_a_day_is_settled_by_the_next_days_first_view(any_store, client, day):
     _send(client, {"p": "/", "r": "blog.example"})
     assert client_.keys(f"*shop.example/site*xu:{first}:*") == []  # counted, then deleted
     assert _rows(client, "referrer", days=2) == {"blog.example": (6, 6)}
-    assert client_.ttl(f"{store.dimensions.site_prefix(SITE)}x:{first}") > 0  # it expires
+    settled = f"{store.dimensions.site_prefix(SITE)}x:{first}"
+    assert client_.ttl(settled) > 0  # it expires
+    # Compacted: a field of lines a dimension, no field a value.
+    fields = client_.hgetall(settled)
+    assert not [field for field in fields if field.startswith((b"h|", b"v|"))]
+    assert fields[b"s|referrer"] == b"blog.example\t5\t5"
 
 
 def test_half_an_emoji_is_counted_not_a_500(any_store, client, day):
@@ -198,3 +203,24 @@ def test_events_share_the_visitors_rate_window_with_page_views(any_store, client
     assert statuses == [204, 204, 429, 429]
     assert _send(client, {"e": "signup"}, address=US).status_code == 204  # another visitor
     assert _rows(client, "event") == {"signup": (3, 2)}
+
+
+@pytest.mark.real_redis
+def test_an_import_merged_into_a_live_day_adds_and_settles_it(real_store, client, day):
+    from counter.backup import export_lines, read_backup
+
+    _send(client, {"p": "/", "s": "newsletter"})
+    lines = list(export_lines([SITE]))
+    for counter, data in read_backup(lines):
+        store.import_counter(counter, data, replace=False)
+    assert _rows(client, "campaign") == {"newsletter": (2, 2)}
+    assert get_client().keys("*shop.example/site}:xu:*") == []  # settled by the import
+
+
+def test_a_kept_breakdown_is_reused_for_a_while_and_a_fresh_one_is_read(any_store, client, day):
+    _send(client, {"p": "/a"})
+    kept = store.breakdowns(SITE, days=7, keep_seconds=60)
+    _send(client, {"p": "/b"}, address=US)
+    assert store.breakdowns(SITE, days=7, keep_seconds=60) == kept  # the dashboard's minute
+    fresh = store.breakdowns(SITE, days=7)
+    assert {row.value for row in fresh["page"]} == {"/a", "/b"}

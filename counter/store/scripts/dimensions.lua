@@ -1,24 +1,45 @@
 -- Shared by the scripts whose first lines include "-- include: dimensions.lua": a site's
 -- dimensions (docs/DIMENSIONS.md), daily aggregates, never a record per visitor.
 --
--- Per day one hash, <site>x:<day>: 'h|<dimension>|<value>' its hits; '#|<dimension>' its
--- distinct values, at most the cap a day (past it, a new value counts as '(other)'); once the
--- day is settled, 'v|<dimension>|<value>' its visitors and 'settled'. Until then a value's
--- visitors are a HyperLogLog, <site>xu:<day>:<dimension>|<value>, counted by readers. Both
--- expire after the retention; settling (at the first page view of a later day) counts each
--- HyperLogLog into the hash and deletes it. <site> is the site's key prefix: one hash tag.
+-- Per day one hash, <site>x:<day>. While the day is current: 'h|<dimension>|<value>' its
+-- hits, '#|<dimension>' its distinct values, at most the cap a day (past it, a new value counts
+-- as '(other)'), and each value's visitors in a HyperLogLog, <site>xu:<day>:<dimension>|<value>.
+-- Settling the day (its first page view of a later day) compacts it: per dimension one field,
+-- 's|<dimension>', of lines '<value>\t<hits>\t<visitors>', and 'settled'; the h| fields and
+-- the HyperLogLogs go. A reader then gets a settled day's dimension in one string. The hash
+-- expires after the retention. <site> is the site's key prefix: one hash tag, one slot.
 
--- Settle a day: each value's visitors counted into the day's hash; its HyperLogLogs go.
+-- Settle a day: each value's hits and visitors (its HyperLogLog counted, then deleted) into
+-- its dimension's line list; the per-value fields go.
 local function settle_dimensions(site, day)
   local agg = site .. 'x:' .. day
   if redis.call('EXISTS', agg) == 0 or redis.call('HEXISTS', agg, 'settled') == 1 then return end
-  for _, field in ipairs(redis.call('HKEYS', agg)) do
+  local fields = redis.call('HGETALL', agg)
+  local lines, names, doomed = {}, {}, {}
+  for j = 1, #fields, 2 do
+    local field = fields[j]
     if string.sub(field, 1, 2) == 'h|' then
-      local value = string.sub(field, 3)
-      local hll = site .. 'xu:' .. day .. ':' .. value
-      redis.call('HSET', agg, 'v|' .. value, redis.call('PFCOUNT', hll))
+      local name = string.sub(field, 3)  -- '<dimension>|<value>'
+      local bar = string.find(name, '|', 1, true)
+      local dimension = string.sub(name, 1, bar - 1)
+      local hll = site .. 'xu:' .. day .. ':' .. name
+      if not lines[dimension] then
+        lines[dimension] = {}
+        names[#names + 1] = dimension
+      end
+      local list = lines[dimension]
+      list[#list + 1] = string.sub(name, bar + 1) .. '\t' .. fields[j + 1] .. '\t' ..
+        redis.call('PFCOUNT', hll)
       redis.call('DEL', hll)
+      doomed[#doomed + 1] = field
     end
+  end
+  table.sort(names)
+  for _, dimension in ipairs(names) do
+    redis.call('HSET', agg, 's|' .. dimension, table.concat(lines[dimension], '\n'))
+  end
+  for i = 1, #doomed, 500 do
+    redis.call('HDEL', agg, unpack(doomed, i, math.min(i + 499, #doomed)))
   end
   redis.call('HSET', agg, 'settled', 1)
 end
