@@ -20,8 +20,8 @@ import iptocc
 from counter.names import MAX_PAGE_PATH, normalise_path
 
 MAX_VALUE = 64  # characters of a campaign part or an event name
-NONE = "(none)"  # a referrer-less landing ("direct"); a User-Agent or address nobody knows
-UNKNOWN = "(unknown)"
+NONE = "(none)"  # a referrer-less landing ("direct")
+UNKNOWN = "(unknown)"  # a User-Agent or address nobody knows
 WIDTHS = {"s": "mobile", "m": "tablet", "l": "desktop", "x": "desktop"}  # the script's classes
 _CACHED_AGENTS = 2048  # bounded: at most this many User-Agents' results (~1 MB)
 

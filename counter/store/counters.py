@@ -20,6 +20,7 @@ from counter.store.keys import (
     counters_pattern,
     day_field,
     day_fields,
+    dimensions_ttl,
     stat_key,
 )
 
@@ -111,10 +112,17 @@ def hit_command(
         # PAGES_PER_SITE counts the "other" page too: room for one fewer named page.
         args += (page.key, settings.PAGES_PER_SITE - 1, OTHER_PAGE_KEY)
         if dimensions:
-            site_prefix = n[:-1]  # the site's keys' common prefix: "...c:{<ns>/site}:"
-            cap, ttl = settings.DIMENSION_VALUES_PER_DAY, (retention + 1) * 86400
+            site_prefix = n[:-1]  # keys.counter_key(site, ""): "...c:{<ns>/site}:"
+            cap, ttl = settings.DIMENSION_VALUES_PER_DAY, dimensions_ttl(retention)
             args += (site_prefix, cap, ttl, *dimensions)
     return keys, args
+
+
+def check_rate_window(reply) -> None:
+    """A script's b"rate <seconds>" (scripts/rate_window.lua: the visitor passed
+    HIT_RATE_LIMIT) as HitRateLimited."""
+    if isinstance(reply, bytes) and reply.startswith(b"rate "):
+        raise HitRateLimited(max(int(reply[5:]), 1))
 
 
 def as_hit(reply: bytes) -> Hit:
@@ -122,8 +130,7 @@ def as_hit(reply: bytes) -> Hit:
     b"limit" (at MAX_TOTAL), or b"rate <seconds>" (HIT_RATE_LIMIT passed)."""
     if reply == b"limit":
         raise CounterAtLimit
-    if reply.startswith(b"rate "):
-        raise HitRateLimited(max(int(reply[5:]), 1))
+    check_rate_window(reply)
     parts = reply.split()
     flags = parts[4] if len(parts) > 4 else b""
     return Hit(

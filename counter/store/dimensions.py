@@ -20,8 +20,15 @@ from counter import clock
 from counter.names import Counter
 from counter.store import scripts
 from counter.store.connection import STORE_ERRORS, get_client, kept, run
-from counter.store.counters import HitRateLimited
-from counter.store.keys import counter_key, day_field, day_fields
+from counter.store.counters import check_rate_window
+from counter.store.keys import (
+    counter_key,
+    day_field,
+    day_fields,
+    dimension_visitors_key,
+    dimensions_key,
+    dimensions_ttl,
+)
 
 DIMENSIONS = ("referrer", "campaign", "browser", "os", "device", "country", "page", "event")
 OTHER = "(other)"  # values past a day's cap, and past a breakdown's rows
@@ -43,7 +50,7 @@ def _days(days: int, now: datetime | None) -> list[date]:
 
 
 def _ttl() -> int:
-    return (settings.COUNTER_RETENTION_DAYS + 1) * 86400
+    return dimensions_ttl(settings.COUNTER_RETENTION_DAYS)
 
 
 def site_prefix(site: Counter) -> str:
@@ -61,8 +68,7 @@ def count_event(site: Counter, *, visitor_id: str, name: str, now: datetime | No
     args = (today, visitor_id, site_prefix(site), settings.DIMENSION_VALUES_PER_DAY, _ttl())
     with STORE_ERRORS:
         reply = run(_EVENT, keys, (*args, limit, window, "event", name))
-    if isinstance(reply, bytes) and reply.startswith(b"rate "):
-        raise HitRateLimited(max(int(reply[5:]), 1))
+    check_rate_window(reply)
     return bool(reply)
 
 
@@ -142,7 +148,7 @@ def _read(site: Counter, span: list[str], dimension: str | None = None) -> Days:
     with STORE_ERRORS:
         pipe = get_client().pipeline(transaction=False)
         for day in span:
-            pipe.hmget(f"{prefix}x:{day}", fields)
+            pipe.hmget(dimensions_key(site, day), fields)
         replies = pipe.execute()
     for day, values in zip(span, replies, strict=True):
         if values[0] is None:  # not settled: live, or no such day
@@ -183,24 +189,23 @@ def _retained(now: datetime | None) -> list[str]:
 def delete(site: Counter, *, now: datetime | None = None) -> int:
     """Delete the site's dimensions, every retained day's (with the site): the days' hashes,
     and the HyperLogLogs of days not settled yet."""
-    prefix = site_prefix(site)
     days = _retained(now)
     with STORE_ERRORS:
         client = get_client()
         pipe = client.pipeline(transaction=False)
         for day in days:
-            pipe.hexists(f"{prefix}x:{day}", "settled")
-            pipe.hkeys(f"{prefix}x:{day}")
+            pipe.hexists(dimensions_key(site, day), "settled")
+            pipe.hkeys(dimensions_key(site, day))
         replies = pipe.execute()
         doomed = []
         for i, day in enumerate(days):
             settled, fields = replies[2 * i], replies[2 * i + 1]
             if not fields:
                 continue
-            doomed.append(f"{prefix}x:{day}")
+            doomed.append(dimensions_key(site, day))
             if not settled:
                 doomed += [
-                    f"{prefix}xu:{day}:{field[2:].decode('utf-8', 'surrogateescape')}"
+                    dimension_visitors_key(site, day, field[2:].decode("utf-8", "surrogateescape"))
                     for field in fields
                     if field.startswith(b"h|")
                 ]
@@ -216,17 +221,20 @@ def restore(site: Counter, exported: Days, *, pipe) -> None:
     """Add exported dimensions to the site, as settled days (on the caller's pipeline): each
     day's figures are added to those already there (read first, a day not settled yet
     included: that day is settled by the import, and its HyperLogLogs go)."""
-    prefix = site_prefix(site)
     there = _read(site, sorted(exported))
     for day, by_dimension in exported.items():
-        name = f"{prefix}x:{day}"
+        name = dimensions_key(site, day)
         merged = there.get(day, {})
         for dimension, values in by_dimension.items():
             into = merged.setdefault(dimension, {})
             for value, (hits, visitors) in values.items():
                 before = into.get(value, [0, 0])
                 into[value] = [before[0] + hits, before[1] + visitors]
-        hlls = [f"{prefix}xu:{day}:{d}|{v}" for d, values in merged.items() for v in values]
+        hlls = [
+            dimension_visitors_key(site, day, f"{d}|{v}")
+            for d, values in merged.items()
+            for v in values
+        ]
         pipe.delete(name, *hlls)
         for dimension, values in merged.items():
             lines = (f"{value}\t{hits}\t{visitors}" for value, (hits, visitors) in values.items())

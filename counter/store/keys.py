@@ -78,6 +78,21 @@ def day_fields(today: date, retention: int) -> tuple[str, str]:
     return day_field(today), day_field(today - timedelta(days=retention - 1))
 
 
+def dimensions_key(site: Counter, day: str) -> str:
+    """The site's dimensions of one day (yyyymmdd): a hash (scripts/dimensions.lua)."""
+    return counter_key(site, f"x:{day}")
+
+
+def dimension_visitors_key(site: Counter, day: str, value: str) -> str:
+    """The visitors of one value (``<dimension>|<value>``) on a day not settled yet."""
+    return counter_key(site, f"xu:{day}:{value}")
+
+
+def dimensions_ttl(retention: int) -> int:
+    """The lifetime of a day's dimensions (and of its HyperLogLogs), in seconds."""
+    return (retention + 1) * 86400
+
+
 def stat_key(name: str) -> str:
     return cache_key(f"stats:{{service}}:{name}")
 
