@@ -32,6 +32,8 @@ class PrivateLogger(Logger):
     def log(self, lvl, msg, *args, **kwargs):
         if isinstance(lvl, str):
             lvl = self.LOG_LEVELS.get(lvl.lower(), logging.INFO)
+        if not self.error_log.isEnabledFor(lvl):  # gunicorn logs at DEBUG on every request
+            return  # (the level is only ever lowered below, never raised)
         text = msg % args if args else str(msg)
         exc_info = kwargs.pop("exc_info", None)
         if exc_info:  # a traceback may quote an address too

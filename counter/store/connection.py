@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from functools import partial
 
@@ -216,7 +217,11 @@ def _connection_factory(client: redis.Redis):
 
 def _ready(connection: redis.connection.AbstractConnection) -> None:
     """The pool's own check before lending a connection: bytes or EOF waiting on an idle one
-    mean Redis closed it (a restart, a timeout, CLIENT KILL): connect afresh, not fail."""
+    mean Redis closed it (a restart, a timeout, CLIENT KILL): connect afresh, not fail.
+
+    Under gevent, ``can_read`` goes through gevent's poll, a trip through the hub that costs
+    more CPU than one poll(2), which would never yield. That trip is what keeps the worker
+    fair: without it, p99 under load rose from ~30 ms to 120-200 ms (docs/BENCHMARKS.md)."""
     try:
         if connection.can_read():
             raise redis.ConnectionError("Connection has data")
@@ -225,6 +230,27 @@ def _ready(connection: redis.connection.AbstractConnection) -> None:
         connection.connect()
         if connection.can_read():
             raise redis.ConnectionError("Connection not ready") from None
+
+
+def _write(connection: redis.connection.AbstractConnection, data: bytes) -> None:
+    """``send_packed_command`` for one buffer, errors and all, in one send(2) a hit: gevent's
+    ``sendall`` first asks the kernel for the socket's send buffer size, on every call."""
+    sock = connection._sock
+    if not isinstance(sock, socket.socket):  # fakeredis
+        connection.send_packed_command((data,))
+        return
+    connection.check_health()  # a no-op unless the URL sets health_check_interval
+    try:
+        sent = sock.send(data)
+        while sent < len(data):  # the kernel took part of it: the rest waits for room
+            data = data[sent:]
+            sent = sock.send(data)
+    except TimeoutError:
+        connection.disconnect()
+        raise redis.TimeoutError("Timeout writing to socket") from None
+    except OSError as exc:
+        connection.disconnect()
+        raise redis.ConnectionError(f"Error while writing to socket: {exc}") from exc
 
 
 def get_client() -> redis.Redis:
@@ -253,10 +279,10 @@ def send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
         # which it takes as they are).
         packed = hiredis.pack_command(command)
         if wait is None:
-            connection.send_packed_command((packed,))
+            _write(connection, packed)
             reply = connection.read_response()
         else:
-            connection.send_packed_command((packed, hiredis.pack_command(("WAIT", *wait))))
+            _write(connection, packed + hiredis.pack_command(("WAIT", *wait)))
             try:
                 reply = connection.read_response()
             except redis.ResponseError:  # NOSCRIPT, say: WAIT's answer follows all the same

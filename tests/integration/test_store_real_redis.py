@@ -6,7 +6,7 @@ import pytest
 
 from counter import store
 from counter.names import SEED_COUNTER, Counter
-from counter.store.connection import current
+from counter.store.connection import current, send
 
 pytestmark = pytest.mark.real_redis
 
@@ -50,6 +50,30 @@ def test_a_connection_redis_closed_is_replaced_before_the_hit(real_store):
     killed = real_store.client().client_kill_filter(_type="normal", skipme=True)
     assert killed >= 1  # the thread's own connection among them
     assert store.hit(SEED_COUNTER, visitor_id="v").total == 2  # no 503 for this one
+
+
+def test_a_command_longer_than_the_socket_buffer_is_written_whole(real_store):
+    # Far more than a socket's send buffer: the kernel takes it in parts, all of which go out.
+    value = bytes(range(256)) * (8 * 1024 * 1024 // 256)
+    assert send(current(), "SET", "long", value) == b"OK"
+    assert real_store.client().get("long") == value
+    assert store.hit(SEED_COUNTER, visitor_id="v").total == 1  # the connection is in step
+
+
+def test_a_write_to_a_closed_connection_is_unavailable_and_the_next_hit_counts(
+    real_store, monkeypatch
+):
+    import counter.store.connection as connection
+
+    store.hit(SEED_COUNTER, visitor_id="v")
+    idle = current().idle[-1]
+    monkeypatch.setattr(connection, "_ready", lambda c: None)  # closed after the check
+    idle._sock.shutdown(2)
+    with pytest.raises(store.StoreUnavailable):
+        store.hit(SEED_COUNTER, visitor_id="v")
+    assert idle._sock is None  # closed, and not lent again
+    monkeypatch.undo()
+    assert store.hit(SEED_COUNTER, visitor_id="v").total == 2
 
 
 def test_connections_are_as_many_as_hits_in_flight_not_threads(real_store, settings):

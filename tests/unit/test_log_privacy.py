@@ -70,3 +70,18 @@ def test_a_500_is_logged_with_route_method_and_traceback(client, caplog, monkeyp
     assert record.getMessage() == "GET api-get failed: RuntimeError"
     assert record.exc_info[0] is RuntimeError
     assert "203.0.113.9" not in caplog.text
+
+
+def test_gunicorns_logger_skips_a_message_below_its_level_unformatted():
+    class Loud:
+        def __str__(self) -> str:
+            raise AssertionError("formatted a message nobody logs")
+
+    logger = PrivateLogger(Config())
+    seen = _Records()
+    logger.error_log.addHandler(seen)
+    logger.error_log.setLevel(logging.INFO)
+    logger.debug("%s", Loud())  # gunicorn's per-request line, at INFO: dropped, never formatted
+    logger.info("Booting worker %s", 7)
+    logger.error_log.removeHandler(seen)
+    assert [r.getMessage() for r in seen.records] == ["Booting worker 7"]
