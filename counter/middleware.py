@@ -13,6 +13,7 @@ from counter import metrics, store
 from counter.api import json_response
 from counter.permissions import HiddenPage, MadeByPageScript, RateLimited
 from counter.store import CounterAtLimit, HitRateLimited, StoreUnavailable
+from visitorsite import logqueue
 
 logger = logging.getLogger("counter")
 
@@ -84,15 +85,7 @@ class RequestLogMiddleware:
         metrics.count(samples[0])
         metrics.observe(samples[1], elapsed)
         if self.log:
-            duration_ms = round(elapsed * 1000, 2)
-            request_logger.info(
-                "%s %s %s %.2fms",
-                method,
-                route,
-                status,
-                duration_ms,
-                extra={"method": method, "route": route, "status": status, "ms": duration_ms},
-            )
+            logqueue.log_request(method, route, status, round(elapsed * 1000, 2))
         return response
 
     def process_exception(self, request, exception):

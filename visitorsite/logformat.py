@@ -1,8 +1,11 @@
-"""JSON log lines (LOG_FORMAT=json), for log shippers: one object a line."""
+"""The log line formats: plain (the default) and JSON (LOG_FORMAT=json), for log shippers: one
+object a line."""
 
 import json
 import logging
 from datetime import UTC, datetime
+
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 

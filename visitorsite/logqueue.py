@@ -7,6 +7,13 @@ up in one ``write``. The lines are the ones that handler wrote itself before, by
 record keeps its creation time, and what could read differently later is fixed first, on the
 caller's side (``QueueHandler.prepare``).
 
+The request log (one line a request, on by default) takes a shorter way: the request path
+queues a ``RequestLine`` (a tuple: time, method, route, status, duration), and the listener
+writes it as the plain format's handler would write that record, without a ``LogRecord``,
+with the date formatted once a second. Any other LOGGING (the JSON format, another handler, a
+filter) gets the record itself, made by the listener. Building, queueing and formatting a
+record was 6-10 % of ``/count``'s throughput under load (docs/BENCHMARKS.md).
+
 Process life:
 
 - The listener starts with the first record a process logs, so a forked gunicorn worker
@@ -33,6 +40,8 @@ import time
 import traceback
 import weakref
 
+from visitorsite.logformat import PLAIN_FORMAT
+
 STOP_TIMEOUT = 5.0  # seconds to wait for the listener to write out at exit or close
 FORK_FLUSH_TIMEOUT = 2.0  # and before a fork (a thread listener stops then)
 BATCH = 4096  # records written by one ``write`` at most
@@ -55,6 +64,103 @@ logging.logThreads = False
 logging.logMultiprocessing = False
 
 
+REQUEST_LOGGER = "visitorsite.request"
+REQUEST_MESSAGE = "%s %s %s %.2fms"  # method, route, status, duration in ms
+
+
+class RequestLine(tuple):
+    """One request's log line as queued: (time in ns, method, route, status, duration in ms)."""
+
+    __slots__ = ()
+
+    def record(self) -> logging.LogRecord:
+        """The record ``log_request`` stands for, made when it is needed."""
+        created_ns, method, route, status, ms = self
+        logger = logging.getLogger(REQUEST_LOGGER)
+        extra = {"method": method, "route": route, "status": status, "ms": ms}
+        args = (method, route, status, ms)
+        record = logger.makeRecord(
+            logger.name, logging.INFO, "(unknown file)", 0, REQUEST_MESSAGE, args, None, extra=extra
+        )
+        later = record.created - created_ns / 1e9  # made now, by the listener
+        record.created -= later
+        record.relativeCreated -= later * 1000
+        record.msecs = (created_ns // 1_000_000) % 1000 + 0.0
+        return record
+
+
+def log_request(method: str, route: str, status: int, ms: float) -> None:
+    """The request log's line: ``visitorsite.request`` logs ``REQUEST_MESSAGE`` at INFO, with
+    the four values as extra fields too (for the JSON format). When its records go to one
+    queue handler alone, as LOGGING sets up, only a tuple is queued."""
+    logger = logging.getLogger(REQUEST_LOGGER)  # a dict look-up: tests may configure anew
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    handler = _sole_queue_handler(logger)
+    if handler is None:
+        extra = {"method": method, "route": route, "status": status, "ms": ms}
+        logger.info(REQUEST_MESSAGE, method, route, status, ms, extra=extra)
+        return
+    handler.enqueue(RequestLine((time.time_ns(), method, route, status, ms)))
+
+
+def _sole_queue_handler(logger: logging.Logger) -> "QueueHandler | None":
+    """The QueueHandler that alone receives the logger's INFO records, unfiltered; else None."""
+    found = None
+    while logger is not None:
+        if logger.filters:
+            return None
+        for handler in logger.handlers:
+            if found is not None or type(handler) is not QueueHandler:
+                return None
+            found = handler
+        if not logger.propagate:
+            break
+        logger = logger.parent
+    if found is None or found.filters or found.level > logging.INFO:
+        return None
+    return found
+
+
+class _Dates:
+    """asctime as ``logging.Formatter.formatTime`` writes it by default, the date and time
+    formatted once a second."""
+
+    __slots__ = ("second", "text")
+
+    def __init__(self) -> None:
+        self.second, self.text = None, ""
+
+    def asctime(self, formatter: logging.Formatter, created_ns: int) -> str:
+        second = created_ns // 1_000_000_000
+        if second != self.second:
+            self.text = time.strftime(formatter.default_time_format, formatter.converter(second))
+            self.second = second
+        return formatter.default_msec_format % (self.text, (created_ns // 1_000_000) % 1000)
+
+
+_dates = _Dates()
+
+
+def _writes_plain(handler: logging.Handler) -> bool:
+    """A handler whose line for a request record ``_plain_line`` can write: the plain format,
+    its default date format, no filter."""
+    formatter = handler.formatter
+    return (
+        type(formatter) is logging.Formatter
+        and formatter._fmt == PLAIN_FORMAT
+        and formatter.datefmt is None
+        and not handler.filters
+    )
+
+
+def _plain_line(formatter: logging.Formatter, line: RequestLine) -> str:
+    created_ns, method, route, status, ms = line
+    asctime = _dates.asctime(formatter, created_ns)
+    level = logging.getLevelName(logging.INFO)
+    return f"{asctime} {level} {REQUEST_LOGGER}: {method} {route} {status} {ms:.2f}ms"
+
+
 class _Flush:
     """A marker on the queue: set once every record queued before it is written."""
 
@@ -74,7 +180,15 @@ def _write_lines(handler: logging.StreamHandler, records: list[logging.LogRecord
     """What ``handler.handle`` does for each record, with one write and one flush for all."""
     chunks = []
     last = None
+    plain = _writes_plain(handler)
     for record in records:
+        if type(record) is RequestLine:
+            if plain:
+                if handler.level <= logging.INFO:
+                    chunks.append(_plain_line(handler.formatter, record) + handler.terminator)
+                    last = record
+                continue
+            record = record.record()
         if record.levelno < handler.level:
             continue
         checked = handler.filter(record)
@@ -99,7 +213,7 @@ def _write_lines(handler: logging.StreamHandler, records: list[logging.LogRecord
     except RecursionError:
         raise
     except Exception:
-        handler.handleError(last)
+        handler.handleError(last.record() if type(last) is RequestLine else last)
     finally:
         handler.release()
 
@@ -119,6 +233,8 @@ def handle_records(handlers: tuple[logging.Handler, ...], records: list) -> None
             _write_lines(handler, records)
         else:
             for record in records:
+                if type(record) is RequestLine:
+                    record = record.record()
                 if record.levelno >= handler.level:
                     handler.handle(record)
 

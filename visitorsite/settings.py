@@ -12,6 +12,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from visitorsite.logformat import PLAIN_FORMAT
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Where the service keeps its files by default (var/, staticfiles/): beside manage.py in a
 # checkout; the working directory when the package is installed (`pip install .`), as for any
@@ -391,7 +393,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "plain": {"format": PLAIN_FORMAT},
         "json": {"()": "visitorsite.logformat.JsonFormatter"},
     },
     "handlers": {

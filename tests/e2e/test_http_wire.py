@@ -4,6 +4,7 @@ keep-alive connection, each whole and nothing left over."""
 
 import re
 import socket
+import time
 
 import pytest
 
@@ -84,3 +85,26 @@ def test_answers_of_every_shape_follow_each_other_on_one_connection(live_service
         assert wire.nothing_left()
     finally:
         wire.sock.close()
+
+
+def test_each_request_gets_its_log_line_in_the_plain_format(live_service):
+    wire = _Connection(live_service.url)
+    try:
+        for path in ("/count/wire/logged", "/no/such/page", "/count/wire/logged"):
+            wire.ask("GET", path)
+    finally:
+        wire.sock.close()
+    date = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+    expected = [
+        rf"{date} INFO visitorsite\.request: GET count-named 200 \d+\.\d\dms",
+        rf"{date} INFO visitorsite\.request: GET unmatched 404 \d+\.\d\dms",
+    ]
+    deadline = time.monotonic() + 5
+    while True:  # the log writer writes within a moment (visitorsite/logqueue.py: LINGER)
+        lines = live_service.log.read_text().splitlines()
+        counts = [sum(bool(re.fullmatch(e, line)) for line in lines) for e in expected]
+        if (counts[0] >= 2 and counts[1] >= 1) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert counts[0] >= 2
+    assert counts[1] >= 1

@@ -328,3 +328,58 @@ def test_a_forked_child_writes_its_lines(mode):
         *(f"child {i}" for i in range(n)),
         "parent 1, child exit status 0",
     ]
+
+
+@pytest.mark.parametrize("format_name", ["plain", "json"])
+def test_a_request_line_is_written_as_its_record_would_be(format_name):
+    line = logqueue.RequestLine((1_767_225_599_999_000_000, "GET", "count", 200, 1.25))
+    direct_text, queued_text = io.StringIO(), io.StringIO()
+    direct = logging.StreamHandler(direct_text)
+    direct.setFormatter(_formatter(format_name))
+    direct.handle(line.record())
+    target = logging.StreamHandler(queued_text)
+    target.setFormatter(_formatter(format_name))
+    logqueue.handle_records((target,), [line, line])
+    assert queued_text.getvalue() == direct_text.getvalue() * 2
+    written = queued_text.getvalue().splitlines()[0]
+    if format_name == "json":
+        entry = json.loads(written)
+        assert (entry["time"], entry["message"]) == (
+            "2025-12-31T23:59:59.999+00:00",
+            "GET count 200 1.25ms",
+        )
+        assert (entry["method"], entry["route"], entry["status"], entry["ms"]) == (
+            "GET",
+            "count",
+            200,
+            1.25,
+        )
+    else:
+        assert written.endswith(",999 INFO visitorsite.request: GET count 200 1.25ms")
+
+
+def test_the_request_log_takes_the_ordinary_way_when_logging_is_configured_otherwise():
+    request_logger = logging.getLogger(logqueue.REQUEST_LOGGER)
+    parent = logging.getLogger("visitorsite")
+    queue_handler = _queue_handler("visitorsite")
+    queued, collect = [], _Collect(logging.INFO)
+    saved = parent.handlers
+    parent.handlers = [queue_handler]  # as LOGGING sets up (pytest adds its own handlers)
+    queue_handler.enqueue = queued.append
+    try:
+        logqueue.log_request("GET", "count", 200, 1.5)  # only a tuple is queued
+        assert [type(item) for item in queued] == [logqueue.RequestLine]
+        request_logger.addHandler(collect)  # one more handler: both get the record
+        logqueue.log_request("GET", "count", 200, 2.5)
+        assert type(queued[-1]) is logging.LogRecord
+        assert (queued[-1].route, queued[-1].ms) == ("count", 2.5)
+        assert collect.messages == ["GET count 200 2.50ms"]
+        request_logger.removeHandler(collect)
+        request_logger.setLevel(logging.WARNING)
+        logqueue.log_request("GET", "count", 200, 3.5)  # below the level: nothing at all
+        assert len(queued) == 2
+    finally:
+        request_logger.removeHandler(collect)
+        request_logger.setLevel(logging.NOTSET)
+        del queue_handler.enqueue
+        parent.handlers = saved
