@@ -101,7 +101,11 @@ def log_request(method: str, route: str, status: int, ms: float) -> None:
         extra = {"method": method, "route": route, "status": status, "ms": ms}
         logger.info(REQUEST_MESSAGE, method, route, status, ms, extra=extra)
         return
-    handler.enqueue(RequestLine((time.time_ns(), method, route, status, ms)))
+    line = RequestLine((time.time_ns(), method, route, status, ms))
+    try:
+        handler.enqueue(line)
+    except Exception:  # as QueueHandler.emit does: never the request's failure
+        handler.handleError(line.record())
 
 
 def _sole_queue_handler(logger: logging.Logger) -> "QueueHandler | None":
@@ -124,19 +128,23 @@ def _sole_queue_handler(logger: logging.Logger) -> "QueueHandler | None":
 
 class _Dates:
     """asctime as ``logging.Formatter.formatTime`` writes it by default, the date and time
-    formatted once a second."""
+    formatted once a second. One tuple holds the second and its text (read and replaced
+    whole), keyed by the formatter's converter and format too."""
 
-    __slots__ = ("second", "text")
+    __slots__ = ("last",)
 
     def __init__(self) -> None:
-        self.second, self.text = None, ""
+        self.last = (None, "")
 
     def asctime(self, formatter: logging.Formatter, created_ns: int) -> str:
-        second = created_ns // 1_000_000_000
-        if second != self.second:
-            self.text = time.strftime(formatter.default_time_format, formatter.converter(second))
-            self.second = second
-        return formatter.default_msec_format % (self.text, (created_ns // 1_000_000) % 1000)
+        key = (created_ns // 1_000_000_000, formatter.converter, formatter.default_time_format)
+        last = self.last
+        if last[0] != key:
+            text = time.strftime(key[2], formatter.converter(key[0]))
+            last = self.last = (key, text)
+        if not formatter.default_msec_format:  # formatTime's "no milliseconds"
+            return last[1]
+        return formatter.default_msec_format % (last[1], (created_ns // 1_000_000) % 1000)
 
 
 _dates = _Dates()
@@ -185,7 +193,11 @@ def _write_lines(handler: logging.StreamHandler, records: list[logging.LogRecord
         if type(record) is RequestLine:
             if plain:
                 if handler.level <= logging.INFO:
-                    chunks.append(_plain_line(handler.formatter, record) + handler.terminator)
+                    try:
+                        chunks.append(_plain_line(handler.formatter, record) + handler.terminator)
+                    except Exception:
+                        handler.handleError(record.record())
+                        continue
                     last = record
                 continue
             record = record.record()

@@ -235,11 +235,13 @@ def _ready(connection: redis.connection.AbstractConnection) -> None:
 def _write(connection: redis.connection.AbstractConnection, data: bytes) -> None:
     """``send_packed_command`` for one buffer, errors and all, in one send(2) a hit: gevent's
     ``sendall`` first asks the kernel for the socket's send buffer size, on every call."""
+    # A no-op unless the URL sets health_check_interval; a failed PING connects afresh, so
+    # the socket is read after it.
+    connection.check_health()
     sock = connection._sock
     if not isinstance(sock, socket.socket):  # fakeredis
-        connection.send_packed_command((data,))
+        connection.send_packed_command((data,), check_health=False)
         return
-    connection.check_health()  # a no-op unless the URL sets health_check_interval
     try:
         sent = sock.send(data)
         while sent < len(data):  # the kernel took part of it: the rest waits for room

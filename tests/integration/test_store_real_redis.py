@@ -76,6 +76,22 @@ def test_a_write_to_a_closed_connection_is_unavailable_and_the_next_hit_counts(
     assert store.hit(SEED_COUNTER, visitor_id="v").total == 2
 
 
+def test_a_health_check_that_reconnects_sends_the_hit_on_the_new_socket(real_store, monkeypatch):
+    store.hit(SEED_COUNTER, visitor_id="v")
+    connection = current().idle[-1]
+    old_socket = connection._sock
+
+    def ping_failed_and_reconnected():  # what redis-py's check_health does on a failed PING
+        monkeypatch.undo()  # once (connecting checks health too)
+        connection.disconnect()
+        connection.connect()
+
+    monkeypatch.setattr(connection, "check_health", ping_failed_and_reconnected)
+    assert store.hit(SEED_COUNTER, visitor_id="v").total == 2
+    assert connection._sock is not None
+    assert connection._sock is not old_socket
+
+
 def test_connections_are_as_many_as_hits_in_flight_not_threads(real_store, settings):
     settings.HIT_RATE_LIMIT = None  # many hits of one visitor
     import gc

@@ -383,3 +383,18 @@ def test_the_request_log_takes_the_ordinary_way_when_logging_is_configured_other
         request_logger.setLevel(logging.NOTSET)
         del queue_handler.enqueue
         parent.handlers = saved
+
+
+def test_a_request_line_that_cannot_be_queued_never_fails_the_request(monkeypatch):
+    parent = logging.getLogger("visitorsite")
+    queue_handler = _queue_handler("visitorsite")
+    monkeypatch.setattr(parent, "handlers", [queue_handler])  # as LOGGING sets up
+    errors = []
+
+    def refuse(line):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(queue_handler, "enqueue", refuse)
+    monkeypatch.setattr(queue_handler, "handleError", errors.append)
+    logqueue.log_request("GET", "count", 200, 1.5)  # no exception
+    assert [record.getMessage() for record in errors] == ["GET count 200 1.50ms"]
