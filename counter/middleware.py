@@ -54,7 +54,7 @@ def _probe(status: int, state: str) -> HttpResponse:
 
 _METHODS = {"GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"}
 _CLIENT_ERRORS = (SuspiciousOperation, PermissionDenied, BadRequest, Http404)
-request_logger = logging.getLogger("visitorsite.request")
+request_logger = logqueue.request_logger
 
 
 class RequestLogMiddleware:

@@ -66,6 +66,9 @@ logging.logMultiprocessing = False
 
 REQUEST_LOGGER = "visitorsite.request"
 REQUEST_MESSAGE = "%s %s %s %.2fms"  # method, route, status, duration in ms
+# Looked up once: getLogger takes logging's module lock (gevent's, under its patching), and
+# configuring logging again keeps the Logger objects.
+request_logger = logging.getLogger(REQUEST_LOGGER)
 
 
 class RequestLine(tuple):
@@ -76,13 +79,19 @@ class RequestLine(tuple):
     def record(self) -> logging.LogRecord:
         """The record ``log_request`` stands for, made when it is needed."""
         created_ns, method, route, status, ms = self
-        logger = logging.getLogger(REQUEST_LOGGER)
         extra = {"method": method, "route": route, "status": status, "ms": ms}
         args = (method, route, status, ms)
-        record = logger.makeRecord(
-            logger.name, logging.INFO, "(unknown file)", 0, REQUEST_MESSAGE, args, None, extra=extra
+        record = request_logger.makeRecord(
+            REQUEST_LOGGER,
+            logging.INFO,
+            "(unknown file)",
+            0,
+            REQUEST_MESSAGE,
+            args,
+            None,
+            extra=extra,
         )
-        later = record.created - created_ns / 1e9  # made now, by the listener
+        later = record.created - created_ns / 1e9  # made after the line
         record.created -= later
         record.relativeCreated -= later * 1000
         record.msecs = (created_ns // 1_000_000) % 1000 + 0.0
@@ -93,15 +102,13 @@ def log_request(method: str, route: str, status: int, ms: float) -> None:
     """The request log's line: ``visitorsite.request`` logs ``REQUEST_MESSAGE`` at INFO, with
     the four values as extra fields too (for the JSON format). When its records go to one
     queue handler alone, as LOGGING sets up, only a tuple is queued."""
-    logger = logging.getLogger(REQUEST_LOGGER)  # a dict look-up: tests may configure anew
-    if not logger.isEnabledFor(logging.INFO):
-        return
-    handler = _sole_queue_handler(logger)
-    if handler is None:
-        extra = {"method": method, "route": route, "status": status, "ms": ms}
-        logger.info(REQUEST_MESSAGE, method, route, status, ms, extra=extra)
+    if not request_logger.isEnabledFor(logging.INFO):
         return
     line = RequestLine((time.time_ns(), method, route, status, ms))
+    handler = _sole_queue_handler(request_logger)
+    if handler is None:
+        request_logger.handle(line.record())
+        return
     try:
         handler.enqueue(line)
     except Exception:  # as QueueHandler.emit does: never the request's failure
