@@ -33,7 +33,11 @@ from tests.servers import RedisServer, WebServer, gunicorn_service, http_get  # 
 
 # The load of a scenario stands for many visitors but comes from one address and User-Agent:
 # the per-visitor limits would stop it after a few hundred hits, which is not what is tested.
-MANY_VISITORS = {"HIT_RATE_LIMIT": "off", "NEW_COUNTER_RATE_LIMIT": "off"}
+MANY_VISITORS = {
+    "HIT_RATE_LIMIT": "off",
+    "ADDRESS_HIT_RATE_LIMIT": "off",
+    "NEW_COUNTER_RATE_LIMIT": "off",
+}
 
 AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 

@@ -19,22 +19,28 @@ from django.http.multipartparser import MultiPartParserError
 
 from counter import claims, magic, metrics, store, visitors
 from counter.creation import CREATE_DEFAULTS, AlreadyExists, create_counter
-from counter.names import SITE_KEY, Counter, InvalidName, counter_from_parts, counter_from_path
+from counter.names import (
+    SITE_KEY,
+    Counter,
+    InvalidName,
+    counter_from_parts,
+    counter_from_path,
+    governing,
+)
 from counter.permissions import (
     Access,
     RateLimited,
     access,
     check_rate,
-    count_page_view,
     hash_admin_key,
     is_operator,
-    limit_creation,
     may_see,
     new_admin_key,
     presented_key,
     reveal_page,
     ruling_meta,
 )
+from counter.visits import count_hit, count_page_view
 
 VERSION = "1.0.0"
 
@@ -99,12 +105,11 @@ def json_response(
 MALFORMED = "Malformed Namespace/Key"
 
 
-def api_view(
-    *, cors: bool = True, counter_in_path: bool = True, counts: bool = False, countapi=True
-):
+def api_view(*, cors: bool = True, counter_in_path: bool = True, countapi=True):
     """Parse the counter from the path (CountAPI's magic names resolved: ``request.magic``),
     allow GET/POST (and HEAD, OPTIONS), answer every error as JSON. The view gets
-    ``(request, counter)`` or ``(request)``; one that ``counts`` may make a site's secret."""
+    ``(request, counter)`` or ``(request)``. Resolving a magic name writes nothing: a site's
+    page secret is made by the page view that pays for the site (visits.count_page_view)."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -128,7 +133,7 @@ def api_view(
                 if not counter_in_path:
                     return view(request)
                 if ":" in path:  # never in a valid name: CountAPI's :HOST:, :PATHNAME:
-                    page_secret = partial(store.page_secret, make=counts)
+                    page_secret = partial(store.page_secret, make=False)
                     request.magic = magic.resolve(request, path, page_secret)
                     return view(request, request.magic.counter)
                 return view(request, counter_from_path(path))
@@ -273,26 +278,18 @@ def _refuse_private(
 # CountAPI --------------------------------------------------------------------------------
 
 
-@api_view(counts=True)
+@api_view()
 def hit(request: HttpRequest, counter: Counter) -> HttpResponse:
     reveal_page(request, counter)
     target = getattr(request, "magic", None)  # :HOST:, :PATHNAME: resolved
-    if visitors.should_count(request):
-        visitor = visitors.identify(request, namespace=counter.namespace)
-        if visitor.is_bot:
-            value = store.bot_hit(counter).total
-        elif target is not None and target.page_path is not None:  # a page view
-            _, page_hit = count_page_view(
-                request, target.site, counter, visitor_id=visitor.id, path=target.page_path
-            )
-            value = page_hit.total
-        else:
-            made = store.hit(counter, visitor_id=visitor.id)
-            page_view = target is not None and target.page_script  # :HOST: alone: the site
-            limit_creation(request, counter, made, page_view=page_view)
-            value = made.total
-    else:
-        value = store.total(counter) or 0
+    made = None
+    if target is not None and target.page_path is not None:  # a page view
+        viewed = count_page_view(request, target.site, target.page_path)
+        if viewed is not None:
+            _, made, counter = viewed
+    else:  # :HOST: alone is the site, which a page view may make
+        made = count_hit(request, counter, page_script=target is not None and target.page_script)
+    value = made.total if made is not None else store.total(counter) or 0
     return json_response(request, {"value": value}, counter=counter)
 
 
@@ -431,12 +428,14 @@ def delete(request: HttpRequest, counter: Counter) -> HttpResponse:
 @api_view(cors=False, countapi=False)
 def rotate_admin_key(request: HttpRequest, counter: Counter) -> HttpResponse:
     """A new admin key for the counter (POST, with the current key or ADMIN_TOKEN); the old
-    key stops working at once. The new key is shown in this answer only."""
+    key stops working at once. The new key is shown in this answer only. A page counter has
+    no key of its own: its site's is rotated, and the answer names the site."""
     if request.method != "POST":
         return json_response(
             request, {"error": "POST to rotate the admin key"}, status=405, cors=False
         )
     _is_admin(request, counter, required=True)
+    counter = governing(counter)  # a page's key is its site's: the one that rules the page
     expected = store.info(counter).meta.get("admin_key_sha256", "")
     admin_key, admin_hash = new_admin_key()
     status = store.replace_admin_key(counter, expected=expected, new=admin_hash)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from counter import charts, store
 from counter.creation import AlreadyExists, create_counter
-from counter.names import SITE_KEY, Counter, InvalidName, counter_from_path
+from counter.names import SITE_KEY, Counter, InvalidName, counter_from_path, governing
 from counter.permissions import (
     RateLimited,
     check_rate,
@@ -117,12 +117,17 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
     except InvalidName as exc:
         return _page(request, "counter/not_found.html", {"reason": str(exc)}, status=400)
     info = store.info(counter)
-    if info.total is None:
-        return _page(request, "counter/not_found.html", {"counter": counter}, status=404)
     rules = ruling_meta(counter, info.meta)  # a page counter is its site's
+    # A private site's pages are locked whether they exist or not: a stranger cannot probe
+    # which paths it has. Another missing counter is not found.
+    locked = is_private(rules) and governing(counter) != counter
+    if info.total is None and not locked:
+        return _page(request, "counter/not_found.html", {"counter": counter}, status=404)
     if is_private(rules) and not _is_owner(request, counter, rules):
         # A form, like Django's LoginView (200): what matters is that no figure is shown.
         return _page(request, "counter/locked.html", {"counter": counter})
+    if info.total is None:  # the owner's view of a page that does not exist
+        return _page(request, "counter/not_found.html", {"counter": counter}, status=404)
     try:
         days = int(request.GET.get("days", "30"))
     except ValueError:

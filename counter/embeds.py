@@ -13,7 +13,7 @@ from pathlib import Path
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from counter import badges, dimensions, permissions, store, visitors
+from counter import badges, dimensions, permissions, store, visitors, visits
 from counter.names import (
     SITE_KEY,
     Counter,
@@ -63,15 +63,8 @@ def _counter(path: str) -> Counter:
 def _visit(request: HttpRequest, counter: Counter, *, uniques: bool = False) -> store.Hit | None:
     """Count the request when it is a human visit; None when it only reads. ``uniques``: the
     hit's answer must carry the unique visitor-days."""
-    if not visitors.should_count(request):
-        return None
-    visitor = visitors.identify(request, namespace=counter.namespace)
-    if visitor.is_bot:
-        store.bot_hit(counter)
-        return None
-    hit = store.hit(counter, visitor_id=visitor.id, uniques=uniques)
-    permissions.limit_creation(request, counter, hit)
-    return hit
+    hit = visits.count_hit(request, counter, uniques=uniques)
+    return hit if hit is not None and hit.counted else None
 
 
 @dataclass(frozen=True)
@@ -235,22 +228,21 @@ def beacon(request: HttpRequest, namespace: str) -> HttpResponse:
         return text(f"Bad request: {exc}\n", status=400)
     if visitors.should_count(request):
         visitor = visitors.identify(request, namespace=namespace)
-        if visitor.is_bot:
-            if sent.event is None:
-                store.bot_hit(site)
-        elif sent.event is not None:
-            store.count_event(site, visitor_id=visitor.id, name=sent.event)
+        if sent.event is not None:
+            if not visitor.is_bot:
+                store.count_event(site, visitor_id=visitor.id, name=sent.event)
         else:
-            page = page_counter(namespace, sent.path)
-            values = dimensions.of_view(
-                sent,
-                namespace=namespace,
-                user_agent=visitors.user_agent(request),
-                address=visitors.client_ip(request),
+            values = (
+                ()
+                if visitor.is_bot
+                else dimensions.of_view(
+                    sent,
+                    namespace=namespace,
+                    user_agent=visitors.user_agent(request),
+                    address=visitors.client_ip(request),
+                )
             )
-            permissions.count_page_view(
-                request, site, page, visitor_id=visitor.id, path=sent.path, dimensions=values
-            )
+            visits.count_page_view(request, site, sent.path, dimensions=values, visitor=visitor)
     response = HttpResponse(status=204)
     for name, value in {**cors, **_NO_CACHE}.items():
         response[name] = value

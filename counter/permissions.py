@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from counter import metrics, store, visitors
-from counter.names import PAGE_PREFIX, Counter, governing, made_by_page_script
+from counter.names import PAGE_PREFIX, Counter, governing
 
 
 class Access(enum.Enum):
@@ -135,52 +135,3 @@ class MadeByPageScript(Exception):
         super().__init__(
             f"no counter {counter}: 'site' and 'p.*' counters are made by the page script"
         )
-
-
-def count_page_view(
-    request: HttpRequest,
-    site: Counter,
-    page: Counter,
-    *,
-    visitor_id: str,
-    path: str,
-    dimensions: tuple[str, ...] = (),
-) -> tuple[store.Hit, store.Hit]:
-    """Count a page view as the page script does (the site's hit and the page's), spending
-    the client's new-counter budget when it made the site (past it, the site and its first
-    page go again: RateLimited) or a page (past it, the view counts on the site's "other"
-    page instead, as past PAGES_PER_SITE: one address cannot fill a site's pages)."""
-    site_hit, page_hit = store.hit_page(
-        site, page, visitor_id=visitor_id, path=path, dimensions=dimensions
-    )
-    try:
-        limit_creation(request, site, site_hit, page_view=True)
-    except RateLimited:
-        store.delete(page)  # the new site's first page goes with it
-        raise
-    if page_hit.created and not (site_hit.created or site_hit.page_refused):
-        try:
-            check_rate(request, action="new-counter", rule=settings.NEW_COUNTER_RATE_LIMIT)
-        except RateLimited:
-            page_hit = store.move_to_other(site, page, visitor_id=visitor_id)
-    return site_hit, page_hit
-
-
-def limit_creation(
-    request: HttpRequest, counter: Counter, hit: store.Hit, *, page_view: bool = False
-) -> None:
-    """A hit that made ``counter`` (its first, on a name nobody created) spends the client's
-    NEW_COUNTER_RATE_LIMIT; past it the counter is deleted again and RateLimited raised (a
-    429), so that one client cannot fill Redis with counters by hitting random names. A hit
-    that is not a ``page_view`` makes no page-script counter (MadeByPageScript). Costs a
-    round trip only on such first hits."""
-    if not hit.created:
-        return
-    if not page_view and made_by_page_script(counter.key):
-        store.delete(counter)
-        raise MadeByPageScript(counter)
-    try:
-        check_rate(request, action="new-counter", rule=settings.NEW_COUNTER_RATE_LIMIT)
-    except RateLimited:
-        store.delete(counter)
-        raise

@@ -3,21 +3,15 @@
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
-from counter import permissions, store, visitors
+from counter import permissions, store, visits
 from counter.names import SEED_COUNTER, Counter, InvalidName, counter_from_path
 from counter.responses import text
 
 
 def count_visit(request: HttpRequest, counter: Counter) -> int:
     """Count this request on ``counter`` when it is a visit; return the total to show."""
-    if not visitors.should_count(request):
-        return store.total(counter) or 0
-    visitor = visitors.identify(request, namespace=counter.namespace)
-    if visitor.is_bot:
-        return store.bot_hit(counter).total
-    hit = store.hit(counter, visitor_id=visitor.id)
-    permissions.limit_creation(request, counter, hit)
-    return hit.total
+    hit = visits.count_hit(request, counter)
+    return hit.total if hit is not None else store.total(counter) or 0
 
 
 @require_safe

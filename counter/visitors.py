@@ -35,6 +35,7 @@ _SALT_GRACE = timedelta(minutes=10)  # hosts' clocks differ a little around midn
 class Visitor:
     id: str
     is_bot: bool
+    address: str = ""  # the client address alone, hashed the same way (ADDRESS_HIT_RATE_LIMIT)
 
 
 def should_count(request: HttpRequest) -> bool:
@@ -234,7 +235,9 @@ def identify(request: HttpRequest, *, namespace: str, now: datetime | None = Non
     salt = _salt(now or clock.now())
     ip = client_ip(request)
     return Visitor(
-        visitor_id(ip=ip, user_agent=agent, namespace=namespace, salt=salt), is_bot=False
+        visitor_id(ip=ip, user_agent=agent, namespace=namespace, salt=salt),
+        is_bot=False,
+        address=visitor_id(ip=ip, user_agent="", namespace=namespace, salt=salt),
     )
 
 

@@ -341,6 +341,10 @@ LIVE_STREAMS_PER_CLIENT = int(os.environ.get("LIVE_STREAMS_PER_CLIENT", "").stri
 # Counted hits per visitor and counter (every counting route, inside the hit's script): far
 # above any person's reloads, it stops one client from inflating a counter.
 HIT_RATE_LIMIT = _env_rate("HIT_RATE_LIMIT", "300/m")
+# Counted hits per client address and counter, whatever User-Agent each sends: rotating
+# User-Agents makes a new "visitor" each time, not a new address. Generous for an office or a
+# campus behind one address (ten hits a minute on one counter, on average, all day).
+ADDRESS_HIT_RATE_LIMIT = _env_rate("ADDRESS_HIT_RATE_LIMIT", "600/h")
 
 # Static files: served by WhiteNoise, hashed and compressed by collectstatic (Docker image);
 # without collectstatic (make run, tests) they are served straight from the app.

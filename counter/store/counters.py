@@ -61,6 +61,7 @@ class Hit:
     counted: bool = True
     created: bool = False  # this hit made the counter (its first, on a name nobody created)
     page_refused: bool = False  # a site's hit: the page's view was over PAGES_PER_SITE
+    page_unlisted: bool = False  # a site's hit: a new page, not listed (its budget not paid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,24 +98,50 @@ def hit_command(
     uniques: bool = False,
     page: Counter | None = None,
     dimensions: tuple[str, ...] = (),
+    *,
+    address: str = "",
+    create: bool = True,
+    admit: bool = True,
+    path: str | None = None,
 ) -> tuple[tuple, tuple]:
     """The hit script's keys and arguments; a page view's ``dimensions`` are dimension, value
-    pairs, counted in the site's daily aggregates (scripts/dimensions.lua)."""
+    pairs, counted in the site's daily aggregates (scripts/dimensions.lua). Unless ``create``
+    the script makes no counter (answers "new"); a site's hit lists a new ``page`` among its
+    pages only when ``admit``; a page's own hit keeps its ``path`` when it makes the page."""
     retention = settings.COUNTER_RETENTION_DAYS
     today, oldest = day_fields((now or clock.now()).date(), retention)
-    n, d, du, uv, m, hll, rate, pages = counter_keys(prefix, counter)
+    n, d, du, uv, m, hll, rate, per_address, pages = counter_keys(prefix, counter)
     limit, window = settings.HIT_RATE_LIMIT or (0, 0)
-    keys = (n, d, du, uv, hll + today, m, rate)
+    address_limit, address_window = (
+        (settings.ADDRESS_HIT_RATE_LIMIT or (0, 0)) if address else (0, 0)
+    )
+    keys = (n, d, du, uv, hll + today, m, rate, per_address)
     now_ms = int(time.time() * 1000)
-    args = (today, visitor_id, oldest, retention * 86400, now_ms, hll, +uniques, limit, window)
-    if page is not None:  # the site's hit of a page view also admits the page (hit_page)
+    args = (
+        today,
+        visitor_id,
+        oldest,
+        retention * 86400,
+        now_ms,
+        hll,
+        +uniques,
+        limit,
+        window,
+        +create,
+        address,
+        address_limit,
+        address_window,
+    )
+    if page is not None:  # the site's hit of a page view also lists the page (hit_page)
         keys += (pages,)
         # PAGES_PER_SITE counts the "other" page too: room for one fewer named page.
-        args += (page.key, settings.PAGES_PER_SITE - 1, OTHER_PAGE_KEY)
+        args += (page.key, settings.PAGES_PER_SITE - 1, OTHER_PAGE_KEY, +admit)
         if dimensions:
             site_prefix = n[:-1]  # keys.counter_key(site, ""): "...c:{<ns>/site}:"
             cap, ttl = settings.DIMENSION_VALUES_PER_DAY, dimensions_ttl(retention)
             args += (site_prefix, cap, ttl, *dimensions)
+    elif path is not None:
+        args += (path,)
     return keys, args
 
 
@@ -125,9 +152,12 @@ def check_rate_window(reply) -> None:
         raise HitRateLimited(max(int(reply[5:]), 1))
 
 
-def as_hit(reply: bytes) -> Hit:
+def as_hit(reply: bytes) -> Hit | None:
     """The hit script's answer: b"total new-today today's-hits visitor-days [flags]", or
-    b"limit" (at MAX_TOTAL), or b"rate <seconds>" (HIT_RATE_LIMIT passed)."""
+    b"new" (None: no such counter, and this hit may not make it), b"limit" (at MAX_TOTAL),
+    or b"rate <seconds>" (HIT_RATE_LIMIT or ADDRESS_HIT_RATE_LIMIT passed)."""
+    if reply == b"new":
+        return None
     if reply == b"limit":
         raise CounterAtLimit
     check_rate_window(reply)
@@ -140,20 +170,34 @@ def as_hit(reply: bytes) -> Hit:
         int(parts[3]),
         created=b"c" in flags,
         page_refused=b"x" in flags,
+        page_unlisted=b"n" in flags,
     )
 
 
 def hit(
-    counter: Counter, *, visitor_id: str, now: datetime | None = None, uniques: bool = False
-) -> Hit:
+    counter: Counter,
+    *,
+    visitor_id: str,
+    address: str = "",
+    now: datetime | None = None,
+    uniques: bool = False,
+    create: bool = True,
+) -> Hit | None:
     """Count one human hit: total, today's bucket, today's HyperLogLog. One round trip.
-    With ``uniques`` the answer carries the unique visitor-days (a badge shows them)."""
+    With ``uniques`` the answer carries the unique visitor-days (a badge shows them). Unless
+    ``create``, a counter that does not exist is not made: None, and nothing is written (the
+    caller pays the new-counter budget, then hits again with ``create``). ``address`` (the
+    client address's id) is held to ADDRESS_HIT_RATE_LIMIT."""
     with STORE_ERRORS:
         backend = current()
-        keys, args = hit_command(backend.prefix, counter, visitor_id, now, uniques)
+        keys, args = hit_command(
+            backend.prefix, counter, visitor_id, now, uniques, address=address, create=create
+        )
         reply = run(HIT, keys, args, wait=backend.wait)
-    metrics.count(metrics.HITS)
-    return as_hit(reply)
+    made = as_hit(reply)
+    if made is not None:
+        metrics.count(metrics.HITS)
+    return made
 
 
 def bot_hit(counter: Counter) -> Hit:
@@ -258,7 +302,7 @@ def delete(counter: Counter, *, now: datetime | None = None) -> bool:
     """Delete every key of the counter (daily HyperLogLogs of the whole retention included)."""
     today = (now or clock.now()).date()
     days = settings.COUNTER_RETENTION_DAYS + 1
-    fields = ["n", "d", "du", "uv", "b", "m", "pages", "r"]
+    fields = ["n", "d", "du", "uv", "b", "m", "pages", "r", "a"]
     fields += [f"u:{day_field(today - timedelta(days=offset))}" for offset in range(days)]
     with STORE_ERRORS:
         deleted = get_client().delete(*[counter_key(counter, field) for field in fields])

@@ -12,6 +12,7 @@ here, so a name can never break the tag. Fields:
     u:<day>  that day's HyperLogLog         expires after COUNTER_RETENTION_DAYS
     b        bot hits filtered              never expires (counted on existing counters)
     r        hits per visitor in the rate window (HIT_RATE_LIMIT); expires with the window
+    a        hits per address in its rate window (ADDRESS_HIT_RATE_LIMIT); expires likewise
     pages    (site counters) page key -> hits, a sorted set fed by the page script
     m        metadata (hash)                created (ms), enable_reset, update bounds,
                                             sha256 of the admin key, private; a page's
@@ -57,13 +58,15 @@ def counters_pattern(namespace: str | None) -> tuple[str, str]:
 
 @lru_cache(maxsize=16_384)
 def counter_keys(prefix: str, counter: Counter) -> tuple[str, ...]:
-    """The hit script's fixed keys, the prefix of its daily HyperLogLog keys, its rate window
-    (``r``: hits per visitor, gone after HIT_RATE_LIMIT's window) and a site's pages."""
+    """The hit script's fixed keys, the prefix of its daily HyperLogLog keys, its rate windows
+    (``r``: hits per visitor, ``a``: per address; each gone after its window) and a site's
+    pages."""
     base = f"{prefix}c:{{{counter.namespace}/{counter.key}}}:"
     return (
         *(base + field for field in ("n", "d", "du", "uv", "m")),
         base + "u:",
         base + "r",
+        base + "a",
         base + "pages",
     )
 

@@ -11,19 +11,21 @@ from datetime import datetime
 from typing import NamedTuple
 
 import redis
+from django.conf import settings
 
 from counter import clock, metrics
 from counter.names import OTHER_PAGE_KEY, SITE_KEY, Counter, page_key
 from counter.store import counters, dimensions, scripts
 from counter.store.backup import export_counter, import_counter
 from counter.store.connection import STORE_ERRORS, current, get_client, kept, run
-from counter.store.counters import HIT, CounterAtLimit, Hit, HitRateLimited, as_hit, hit_command
+from counter.store.counters import HIT, Hit, as_hit, hit_command
 from counter.store.keys import counter_key
 
 logger = logging.getLogger("counter.store")
 
 _SITE_SECRET = scripts.load("site_secret.lua")
 _CLAIM = scripts.load("claim.lua")
+_LIST_PAGE = scripts.load("list_page.lua")
 
 OTHER_PAGE_PATH = "(other pages)"
 
@@ -34,79 +36,103 @@ def hit_page(
     *,
     visitor_id: str,
     path: str,
+    address: str = "",
     dimensions: tuple[str, ...] = (),
     now: datetime | None = None,
-) -> tuple[Hit, Hit]:
-    """Count a page view on the site's counter and the page's, and keep the page's original
-    path for display: one pipelined round trip (two hash tags, so not one script). The site's
-    hit counts the view's ``dimensions`` (dimension, value pairs) in the site's aggregates.
+    create: bool = True,
+    site_too: bool = True,
+    page_too: bool = True,
+) -> tuple[Hit | None, Hit | None]:
+    """Count a page view on the site's counter and the page's: one pipelined round trip (two
+    hash tags, so not one script). The site's hit counts the view's ``dimensions``
+    (dimension, value pairs) in the site's aggregates; the page's keeps its ``path`` when it
+    makes the page.
 
-    A site has at most PAGES_PER_SITE page counters: the site's hit admits a new page into
-    the site's pages while there is room; past that, the new path's counter, just made by
-    this view, is deleted again and the view counted on the site's "other" page instead (two
-    more round trips, for such views only).
+    Unless ``create`` nothing is made: a site or page that does not exist answers None and
+    writes nothing, and the site lists no page that is not listed yet (its hit flags it:
+    ``page_unlisted``, or ``page_refused`` when the site has PAGES_PER_SITE pages). The
+    caller pays for the new counter, then lists the page (list_page) and makes it, or counts
+    the view on the site's "other" page (hit_other). With ``create`` (the site's budget
+    paid) the site lists the page while it has room. ``site_too=False`` counts the page only
+    (None for the site), ``page_too=False`` the site only.
     """
     with STORE_ERRORS:
         backend = current()
-        replies = _page_view(backend, site, page, visitor_id, path, now, dimensions)
-        page_hit = as_hit(replies[1])
-        try:
-            site_hit = as_hit(replies[0])
-        except (HitRateLimited, CounterAtLimit):
-            # The site refused the view (and did not admit the page): a page counter this
-            # view made goes again, or refused views with new paths would make keys unbounded.
-            if page_hit.created:
-                delete(page, now=now)
-            raise
-        if site_hit.page_refused:
-            page_hit = _to_other(backend, site, page, visitor_id, now)
-    metrics.count(metrics.HITS, 2)
+        hits = []
+        if site_too:
+            hits.append(
+                hit_command(
+                    backend.prefix,
+                    site,
+                    visitor_id,
+                    now,
+                    page=page,
+                    dimensions=dimensions,
+                    address=address,
+                    create=create,
+                    admit=create,
+                )
+            )
+        if page_too:
+            hits.append(
+                hit_command(
+                    backend.prefix, page, visitor_id, now, address=address, create=create, path=path
+                )
+            )
+        replies = _execute(backend, hits)
+    site_hit = as_hit(replies[0]) if site_too else None
+    page_hit = as_hit(replies[int(site_too)]) if page_too else None
+    metrics.count(metrics.HITS, (site_hit is not None) + (page_hit is not None))
     return site_hit, page_hit
 
 
-def move_to_other(
-    site: Counter, page: Counter, *, visitor_id: str, now: datetime | None = None
+def list_page(site: Counter, page: Counter) -> bool:
+    """List a new page among the site's pages if it has room (PAGES_PER_SITE, the "other"
+    page counted): True when it is listed now (or was)."""
+    keys = (counter_key(site, "pages"),)
+    with STORE_ERRORS:
+        return bool(run(_LIST_PAGE, keys, (page.key, settings.PAGES_PER_SITE - 1)))
+
+
+def hit_other(
+    site: Counter, *, visitor_id: str, address: str = "", now: datetime | None = None
 ) -> Hit:
-    """Count on the site's "other" page a view that hit_page counted on a page counter it
-    made (which the caller may not keep: a client past its new-counter budget). The page's
-    counter goes again, and its place among the site's pages. The site's hit stands."""
+    """Count a view on the site's "other" page (listed among its pages, made if need be): a
+    view whose new page the site has no room for, or whose client did not pay for it."""
+    other = Counter(site.namespace, OTHER_PAGE_KEY)
     with STORE_ERRORS:
         backend = current()
-        get_client().zrem(counter_key(site, "pages"), page.key)
-        return _to_other(backend, site, page, visitor_id, now)
-
-
-def _to_other(backend, site: Counter, page: Counter, visitor_id: str, now) -> Hit:
-    delete(page, now=now)
-    other = Counter(page.namespace, OTHER_PAGE_KEY)
-    replies = _page_view(backend, site, other, visitor_id, OTHER_PAGE_PATH, now, (), site_too=False)
+        keys, args = hit_command(
+            backend.prefix, other, visitor_id, now, address=address, path=OTHER_PAGE_PATH
+        )
+        replies = _execute(
+            backend,
+            [(keys, args)],
+            lambda pipe: pipe.zincrby(counter_key(site, "pages"), 1, other.key),
+        )
+    metrics.count(metrics.HITS)
     return as_hit(replies[1])
 
 
-def _page_view(
-    backend, site, page, visitor_id, path, now, dimensions, *, site_too: bool = True
-) -> list:
-    """The page view's commands in one pipeline: the site's hit (which admits the page into
-    the site's pages) unless not ``site_too``, the page's hit, the page's path."""
+def _execute(backend, hits: list[tuple[tuple, tuple]], first=None) -> list:
+    """The command ``first`` adds to a pipeline, then the hit scripts, in one round trip
+    (WAIT behind them when configured). When Redis lost the script (none ran) it is loaded
+    and the hits sent again, ``first``'s command not (it ran: its reply stays None)."""
+    skipped = 0
     for _attempt in (1, 2):
         pipe = backend.client.pipeline(transaction=False)
-        if site_too:
-            keys, args = hit_command(
-                backend.prefix, site, visitor_id, now, page=page, dimensions=dimensions
-            )
+        if first is not None:
+            first(pipe)
+        for keys, args in hits:
             pipe.execute_command("EVALSHA", HIT.sha, len(keys), *keys, *args)
-        else:  # the "other" page, counted in the site's pages without a second site hit
-            pipe.zincrby(counter_key(site, "pages"), 1, page.key)
-        keys, args = hit_command(backend.prefix, page, visitor_id, now)
-        pipe.execute_command("EVALSHA", HIT.sha, len(keys), *keys, *args)
-        pipe.hsetnx(counter_key(page, "m"), "path", path)
         if backend.wait:
             pipe.execute_command("WAIT", *backend.wait)
-        replies = pipe.execute(raise_on_error=False)
+        replies = [None] * skipped + pipe.execute(raise_on_error=False)
         if not any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
             break
         # Redis restarted: no script was run (every hit failed alike); load it and redo.
         HIT.sha = backend.client.script_load(HIT.script)
+        skipped, first = (1 if first is not None else 0), None
     for reply in replies:
         if isinstance(reply, Exception):
             raise reply
@@ -220,9 +246,15 @@ def top_pages(site: Counter, *, limit: int = 10) -> list[Page]:
 
 
 def delete(counter: Counter, *, now: datetime | None = None) -> bool:
-    """counters.delete; a site's page secret goes with it (this process forgets it at once,
-    others within _PAGE_SECRET_SECONDS)."""
+    """counters.delete; a site goes with its pages (those it lists, and its "other" page)
+    and its page secret (this process forgets it at once, others within
+    _PAGE_SECRET_SECONDS), so that nothing of a private site stays readable without its key.
+    """
     if counter.key == SITE_KEY:
         _kept_secrets().pop(counter.namespace, None)
+        with STORE_ERRORS:
+            listed = get_client().zrange(counter_key(counter, "pages"), 0, -1)
+        for raw in {*listed, OTHER_PAGE_KEY.encode()}:
+            counters.delete(Counter(counter.namespace, raw.decode()), now=now)
         dimensions.delete(counter, now=now)
     return counters.delete(counter, now=now)

@@ -1,14 +1,22 @@
 -- KEYS: total, daily hits, daily uniques, unique visitor-days, today's HLL, metadata,
---       the rate window's hits per visitor
+--       the rate window's hits per visitor, the rate window's hits per address
 -- ARGV: today (yyyymmdd), visitor id, oldest day kept (yyyymmdd), HLL lifetime (seconds),
 --       now (ms since the epoch), HLL key prefix (+ yyyymmdd: same hash tag, same slot),
 --       1 to answer the unique visitor-days too, the visitor's hits allowed per window
---       (0: no limit), the window (seconds); for a site's page view also KEYS[8], ARGV[10-12]
---       (the page) and ARGV[13-15] (the site's key prefix, distinct values a dimension keeps
---       a day, their lifetime in seconds), then its dimension, value pairs
+--       (0: no limit), the window (seconds), 1 if this hit may make the counter (its
+--       new-counter budget is paid) else 0, the address id, the address's hits allowed per
+--       window (0: no limit), that window (seconds);
+--       a page's own hit: ARGV[14] its path, kept in its metadata when this hit makes it;
+--       a site's hit of a page view: KEYS[9] (the site's pages), ARGV[14-17] (the page, the
+--       named pages the site may have, the "other" page, 1 to admit a page not listed yet)
+--       and ARGV[18-20] (the site's key prefix, distinct values a dimension keeps a day,
+--       their lifetime in seconds), then its dimension, value pairs
+-- Answers "new" (and writes nothing) for a counter that does not exist when ARGV[10] is 0.
 -- include: uniques.lua
 -- include: rate_window.lua
+if ARGV[10] ~= '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 'new' end
 local wait = past_limit(KEYS[7], ARGV[2], tonumber(ARGV[8]), ARGV[9])
+  or past_limit(KEYS[8], ARGV[11], tonumber(ARGV[12]), ARGV[13])
 if wait then return 'rate ' .. wait end
 local total = redis.pcall('INCR', KEYS[1])
 if type(total) == 'table' then  -- an error: a total of 2^63 - 1 (written by hand) overflows
@@ -19,8 +27,13 @@ if total > 9007199254740991 then  -- MAX_TOTAL: past it Lua's numbers (and JSON'
   redis.call('DECR', KEYS[1])
   return 'limit'
 end
-local flags = ''  -- appended to the answer: c = this hit made the counter, x = page refused
-if total == 1 and redis.call('HSETNX', KEYS[6], 'created', ARGV[5]) == 1 then flags = 'c' end
+-- Appended to the answer: c = this hit made the counter; a site's hit of a page view:
+-- n = the page is not listed yet (not admitted: ARGV[17] was 0), x = no room for it.
+local flags = ''
+if total == 1 and redis.call('HSETNX', KEYS[6], 'created', ARGV[5]) == 1 then
+  flags = 'c'
+  if ARGV[14] and not KEYS[9] then redis.call('HSET', KEYS[6], 'path', ARGV[14]) end
+end
 local day_hits = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 local new_today = redis.call('PFADD', KEYS[5], ARGV[2])
 if new_today == 1 and redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then
@@ -45,19 +58,23 @@ local visitor_days = 0
 if ARGV[7] == '1' then
   visitor_days = tonumber(redis.call('GET', KEYS[4]) or '0') + unsettled(KEYS[2], KEYS[3], ARGV[6])
 end
--- A site's page view: admit the page into the site's pages (KEYS[8]) when it is known, is the
--- "other" page (ARGV[12]) or the site has room for ARGV[11] named pages; flag x if not.
-if KEYS[8] then
-  local page = ARGV[10]
-  if redis.call('ZSCORE', KEYS[8], page) or page == ARGV[12]
-     or redis.call('ZCARD', KEYS[8]) < tonumber(ARGV[11]) then
-    redis.call('ZINCRBY', KEYS[8], 1, page)
-  else
+-- A site's page view: count the page in the site's pages (KEYS[9]) when it is listed or is the
+-- "other" page (ARGV[16]); list a new page only when ARGV[17] is 1 (its counter's budget is
+-- paid) and the site has room for ARGV[15] named pages; else flag it (n or x).
+if KEYS[9] then
+  local page = ARGV[14]
+  if redis.call('ZSCORE', KEYS[9], page) or page == ARGV[16] then
+    redis.call('ZINCRBY', KEYS[9], 1, page)
+  elseif redis.call('ZCARD', KEYS[9]) >= tonumber(ARGV[15]) then
     flags = flags .. 'x'
+  elseif ARGV[17] == '1' then
+    redis.call('ZINCRBY', KEYS[9], 1, page)
+  else
+    flags = flags .. 'n'
   end
-  if ARGV[13] then  -- its functions are defined here: a hit that is no page view skips them
+  if ARGV[18] then  -- its functions are defined here: a hit that is no page view skips them
 -- include: dimensions.lua
-    count_dimensions(ARGV[13], ARGV[1], ARGV[2], tonumber(ARGV[14]), ARGV[15], KEYS[2], 16)
+    count_dimensions(ARGV[18], ARGV[1], ARGV[2], tonumber(ARGV[19]), ARGV[20], KEYS[2], 21)
   end
 end
 -- One flat string, not a table: Redis answers a table as a deferred-length array, which costs
