@@ -5,8 +5,9 @@ bot), count it, and pay for what it makes. A hit on an existing counter is one r
 A hit on a name nobody made writes nothing at first (the hit script answers "new"); the
 client's new-counter budget (NEW_COUNTER_RATE_LIMIT, per address) is spent, and only then is
 the counter made by the same hit sent again. So nothing is written that no budget paid for,
-nothing is taken back, and no hit answered 200 is lost. Two first hits racing on one new name
-may both pay: the budget errs on the strict side.
+nothing is taken back, and no hit answered 200 is lost. First hits racing on one new name may
+each pay: the budget errs on the strict side, and a racer refused by it is counted after all
+when another's paid hit has made the counter meanwhile.
 """
 
 from django.conf import settings
@@ -36,8 +37,15 @@ def count_hit(
         return hit
     if not page_script and made_by_page_script(counter.key):
         raise MadeByPageScript(counter)
-    pay_for_new_counter(request)
-    return store.hit(counter, visitor_id=visitor.id, address=visitor.address, uniques=uniques)
+    who = {"visitor_id": visitor.id, "address": visitor.address, "uniques": uniques}
+    try:
+        pay_for_new_counter(request)
+    except RateLimited:
+        hit = store.hit(counter, create=False, **who)  # made meanwhile by a paid first hit?
+        if hit is None:
+            raise
+        return hit
+    return store.hit(counter, **who)
 
 
 def count_page_view(

@@ -6,7 +6,7 @@ Real redis-server and gunicorn on loopback: concurrency, a killed worker, a kill
 
 import pytest
 
-from bench import reliability
+from bench import hostile, reliability
 
 pytestmark = pytest.mark.e2e
 
@@ -26,11 +26,15 @@ pytestmark = pytest.mark.e2e
         (reliability.beacon_flood, {"posts": 300, "cap": 50}),
         (reliability.out_of_memory, {"maxmemory": "4mb"}),
         (reliability.private_probes, {}),
+        (hostile.new_names, {"requests": 720}),
+        (hostile.first_hits_race, {"clients": 20}),
+        (hostile.rotating_agents, {"hits": 700}),
     ],
     ids=[
         "one-counter", "100-counters", "worker-kill", "redis-kill-always",
         "redis-kill-everysec", "redis-unreachable", "slow-redis", "hostile-input", "privacy",
-        "beacon-flood", "out-of-memory", "private-probes",
+        "beacon-flood", "out-of-memory", "private-probes", "new-names", "first-hits-race",
+        "rotating-agents",
     ],
 )  # fmt: skip
 def test_scenario(scenario, kwargs, tmp_path):
