@@ -230,7 +230,9 @@ def beacon(request: HttpRequest, namespace: str) -> HttpResponse:
         visitor = visitors.identify(request, namespace=namespace)
         if sent.event is not None:
             if not visitor.is_bot:
-                store.count_event(site, visitor_id=visitor.id, name=sent.event)
+                store.count_event(
+                    site, visitor_id=visitor.id, address=visitor.address, name=sent.event
+                )
         else:
             values = (
                 ()

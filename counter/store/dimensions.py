@@ -58,16 +58,20 @@ def site_prefix(site: Counter) -> str:
     return counter_key(site, "")
 
 
-def count_event(site: Counter, *, visitor_id: str, name: str, now: datetime | None = None) -> bool:
+def count_event(
+    site: Counter, *, visitor_id: str, name: str, address: str = "", now: datetime | None = None
+) -> bool:
     """Count a custom event in the site's ``event`` dimension (not in its total). False when
     the site does not exist (events make nothing); HitRateLimited past the visitor's
-    HIT_RATE_LIMIT, shared with the site's page views. One round trip."""
+    HIT_RATE_LIMIT or the ``address``'s ADDRESS_HIT_RATE_LIMIT, shared with the site's page
+    views. One round trip."""
     today, _ = day_fields((now or clock.now()).date(), settings.COUNTER_RETENTION_DAYS)
-    keys = (counter_key(site, "n"), counter_key(site, "d"), counter_key(site, "r"))
+    keys = tuple(counter_key(site, field) for field in ("n", "d", "r", "a"))
     limit, window = settings.HIT_RATE_LIMIT or (0, 0)
+    per_address = (settings.ADDRESS_HIT_RATE_LIMIT if address else None) or (0, 0)
     args = (today, visitor_id, site_prefix(site), settings.DIMENSION_VALUES_PER_DAY, _ttl())
     with STORE_ERRORS:
-        reply = run(_EVENT, keys, (*args, limit, window, "event", name))
+        reply = run(_EVENT, keys, (*args, limit, window, address, *per_address, "event", name))
     check_rate_window(reply)
     return bool(reply)
 
