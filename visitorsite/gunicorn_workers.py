@@ -88,7 +88,7 @@ class Response(wsgi.Response):
         """As gunicorn's, noting whether the answer may carry a body (RFC 9110: not to a
         HEAD, nor a 1xx, 204 or 304)."""
         write = super().start_response(status, headers, exc_info)
-        code = self.status_code
+        code = self.status_code or 0
         self.body_omitted = self.req.method == "HEAD" or code in (204, 304) or 100 <= code < 200
         return write
 
@@ -197,7 +197,8 @@ class GeventWorker(_GeventWorker):
     def handle_error(self, req, client, addr, exc) -> None:
         """A request late past its deadline is answered 408; anything else as gunicorn does."""
         if isinstance(exc, _Late):
-            self._refuse(client, LATE, "-", time.monotonic())
+            deadline = self._first_deadline.get(gevent.getcurrent(), time.monotonic())
+            self._refuse(client, LATE, "-", deadline - self.limits.request_deadline)
             return
         super().handle_error(req, client, addr, exc)
 
