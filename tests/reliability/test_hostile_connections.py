@@ -317,7 +317,7 @@ def test_200_large_bodies_at_once_leave_the_workers_memory_as_it_was(service):
         sampler.join(5)
     assert statuses == [413] * 200
     growth_mib = {pid: (peak[pid] - before[pid]) / 1024 for pid in workers}
-    assert max(growth_mib.values()) < 5, growth_mib
+    assert max(growth_mib.values()) < 3, growth_mib  # measured: 0.1 (6-7 buffered)
 
 
 def test_head_has_no_body_and_writes_no_warning(service):
