@@ -225,7 +225,7 @@ class GeventWorker(_GeventWorker):
             return TOO_LARGE
         try:
             with gevent.Timeout(max(deadline - time.monotonic(), 0.001), _Late()):
-                if any(name == "EXPECT" for name, _value in req.headers):
+                if req.version >= (1, 1) and any(name == "EXPECT" for name, _ in req.headers):
                     # The client waits for this before it sends the body. gunicorn sends it
                     # once more before the app runs; a client takes any number of 1xx.
                     sock.sendall(_CONTINUE)

@@ -269,6 +269,21 @@ def test_a_body_cut_short_is_refused_and_not_counted(service, keys):
     assert keys("cut.example")
 
 
+def test_a_client_waiting_for_100_continue_is_asked_for_its_body(service, keys):
+    """The worker reads the body before the app runs, so it must ask for it itself: curl
+    and others send it only after a 100 Continue (or a pause of their own)."""
+    path = b"/expect/"
+    with _connect(service.port) as sock:
+        sock.sendall(_request("POST", "/e/expect.example", length=len(path), Expect="100-continue"))
+        sock.settimeout(1.0)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(path)
+        sock.shutdown(socket.SHUT_WR)
+        answers = _until_closed(sock, 2.0)
+    assert b"HTTP/1.1 204 No Content\r\n" in answers
+    assert keys("expect.example")
+
+
 def _worker_pids(master: int) -> list[int]:
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     return [int(pid) for pid in children]
