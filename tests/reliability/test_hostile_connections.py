@@ -13,7 +13,9 @@ import contextlib
 import re
 import resource
 import selectors
+import shutil
 import socket
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,10 +42,14 @@ def redis(tmp_path_factory):
 @pytest.fixture(scope="module")
 def service(redis, tmp_path_factory):
     """The service as `make run` starts it, with a short deadline and a per-address cap
-    above the crowds below (the cap has a test of its own)."""
+    above the crowds below (the cap has a test of its own); started with an open-files soft
+    limit of 1024, a common default, which its workers must raise to hold the crowds."""
+    prlimit = shutil.which("prlimit")  # util-linux
+    gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py"]
     web = gunicorn_service(
         tmp_path_factory.mktemp("service"),
         redis.url,
+        command=[*([prlimit, "--nofile=1024:"] if prlimit else []), *gunicorn, "visitorsite.wsgi"],
         REQUEST_DEADLINE=str(DEADLINE),
         CONNECTIONS_PER_ADDRESS="5000",
     )
