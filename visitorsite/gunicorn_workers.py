@@ -259,10 +259,11 @@ class GeventWorker(_GeventWorker):
                 sock.shutdown(socket.SHUT_WR)
                 if refusal.linger:
                     _linger(sock)
-                else:
+                else:  # what has arrived, a few reads at most: these never wait (or yield)
                     sock.setblocking(False)
-                    while sock.recv_into(_SCRATCH):
-                        pass
+                    for _ in range(4):
+                        if not sock.recv_into(_SCRATCH):
+                            break
             except OSError:  # gone, or nothing (more) to read
                 pass
         _log_refusal(method, refusal, started)
