@@ -1,5 +1,6 @@
 """The gevent worker's response writer (visitorsite/gunicorn_workers.py): the same bytes as
-gunicorn's, with a body of known length sent together with its headers."""
+gunicorn's, with a body of known length sent together with its headers, and a body no answer
+may carry dropped without a warning; and the open-files limit a worker raises."""
 
 import json
 import logging
