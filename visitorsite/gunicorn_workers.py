@@ -244,6 +244,9 @@ class GeventWorker(_GeventWorker):
         except _MALFORMED_BODY:
             return MALFORMED
         req.body = io.BytesIO(data)  # wsgi.input; gunicorn finds nothing left to drain
+        if length is None:  # chunked: Django reads CONTENT_LENGTH bytes, so say how many
+            req.headers = [(n, v) for n, v in req.headers if n != "TRANSFER-ENCODING"]
+            req.headers.append(("CONTENT-LENGTH", str(len(data))))
         return None
 
     def _refuse(self, sock, refusal: Refusal, method: str, started: float) -> None:

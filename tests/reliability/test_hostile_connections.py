@@ -259,6 +259,16 @@ def test_a_chunked_body_is_refused_once_past_the_limit(service, keys):
     assert keys("chunked.example") == []
 
 
+def test_a_chunked_body_within_the_limit_reaches_the_app_whole(service, keys):
+    head = _request("POST", "/e/chunks.example", Transfer_Encoding="chunked", Connection="close")
+    with _connect(service.port) as sock:
+        sock.sendall(head + b"5\r\n/blog\r\n6\r\n/post/\r\n0\r\n\r\n")
+        answer = _until_closed(sock, 2.0)
+    assert _status(answer) == 204
+    # the page's path, from the body: Django read all of it (it reads CONTENT_LENGTH bytes)
+    assert any(b":page|/blog/post" in key for key in keys("chunks.example"))
+
+
 def test_a_body_cut_short_is_refused_and_not_counted(service, keys):
     path = b"/blog/a-page-with-a-long-name/"
     with _connect(service.port) as sock:
