@@ -14,13 +14,20 @@ if worker_class == "gevent":
     from gevent import monkey
 
     monkey.patch_all()
-    worker_class = "visitorsite.gunicorn_workers.GeventWorker"  # quiet on Ctrl-C
+    worker_class = "visitorsite.gunicorn_workers.GeventWorker"  # quiet on Ctrl-C, see below
 
 import atexit  # noqa: E402
 import glob  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+
+from visitorsite.connection_limits import (  # noqa: E402
+    ConnectionLimits,
+    SettingError,
+    env_count,
+    env_networks,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "visitorsite.settings")
 # Prometheus multiprocess mode (counter/metrics.py): the workers' samples go to files here.
@@ -41,7 +48,24 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # costs no thread switch and no GIL hand-off. Measured against gthread (2 x 8) on the same load:
 # +15-20 % req/s, a lower p99, half the kernel time per request (docs/BENCHMARKS.md).
 # `WEB_WORKER_CLASS=gthread` goes back to threads.
-worker_connections = int(os.environ.get("WEB_CONNECTIONS", "1000"))  # per gevent worker
+
+# Facing strangers (docs/OPERATIONS.md): a gevent worker holds this many connections, so that
+# the limits below, not the workers, are what a crowd of slow or idle clients runs into. Each
+# costs a greenlet and a socket (a few KiB); the worker raises its open-files limit to match.
+try:
+    worker_connections = env_count(os.environ, "WEB_CONNECTIONS", 10000)  # per gevent worker
+    # REQUEST_DEADLINE, MAX_BODY_BYTES, CONNECTIONS_PER_ADDRESS (gevent worker only)
+    _limits = ConnectionLimits.from_environ(os.environ)
+    # Behind a proxy every connection comes from the proxy's address, so
+    # CONNECTIONS_PER_ADDRESS caps the proxy, which must limit its clients itself (said at start).
+    _trusted_proxies = env_networks(os.environ, "TRUSTED_PROXIES")
+except SettingError as _error:
+    sys.exit(f"visitorsite: {_error}")
+if worker_class == "visitorsite.gunicorn_workers.GeventWorker":
+    from visitorsite.gunicorn_workers import GeventWorker
+
+    GeventWorker.limits = _limits
+
 threads = int(os.environ.get("WEB_THREADS", "8"))  # per gthread worker
 # Requests are a few milliseconds; a worker stuck longer than this is killed and replaced.
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
@@ -66,6 +90,12 @@ def on_starting(server):
     second apart, and exit with the embedded server it had started still running.
     """
     _exit_if_address_taken(server)
+    if _trusted_proxies:
+        server.log.info(
+            "Behind a proxy: connections are capped per proxy address "
+            "(CONNECTIONS_PER_ADDRESS=%s a worker); the proxy must limit each client itself",
+            _limits.connections_per_address,
+        )
     for stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
         os.remove(stale)
     import django

@@ -1,12 +1,19 @@
 """The gevent worker's response writer (visitorsite/gunicorn_workers.py): the same bytes as
-gunicorn's, with a body of known length sent together with its headers."""
+gunicorn's, with a body of known length sent together with its headers, and a body no answer
+may carry dropped without a warning; and the open-files limit a worker raises."""
 
+import json
+import logging
 import re
+import resource
+import subprocess
+import sys
 
 import pytest
 from gunicorn.config import Config
 from gunicorn.http import wsgi
 
+from tests.servers import REPO
 from visitorsite.gunicorn_workers import Response
 
 
@@ -62,3 +69,42 @@ def test_a_body_of_known_length_goes_out_with_its_headers_in_one_write():
     assert ours[0].startswith(b"HTTP/1.1 200 OK\r\n")
     assert ours[0].endswith(b"\r\n\r\nhello")
     assert len(_answer(wsgi.Response, "GET", "200 OK", [("Content-Length", "5")], [b"hello"])) == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "status"), [("HEAD", "200 OK"), ("GET", "304 Not Modified"), ("POST", "204 No")]
+)
+def test_a_body_the_answer_may_not_carry_is_dropped_without_a_warning(method, status, caplog):
+    """Django yields the GET body to a HEAD; gunicorn would drop it with a WARNING each time,
+    a log line any stranger could write at will."""
+    ours = _answer(Response, method, status, [("Content-Length", "5")], [b"hello"])
+    assert b"".join(ours).endswith(b"\r\n\r\n")
+    assert len(ours) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    _answer(wsgi.Response, method, status, [("Content-Length", "5")], [b"hello"])
+    assert [r for r in caplog.records if "no-body response" in r.getMessage()]  # gunicorn's
+
+
+def test_a_worker_raises_its_open_files_limit_to_the_hard_limit():
+    """With a soft limit of 1024 (a common default) a worker could hold ~1000 connections,
+    whatever worker_connections says."""
+    script = (
+        "import json, resource\n"
+        "from visitorsite.gunicorn_workers import raise_open_files_limit\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (min(256, hard), hard))\n"
+        "before, after = raise_open_files_limit(10000)\n"
+        "now = resource.getrlimit(resource.RLIMIT_NOFILE)[0]\n"
+        "print(json.dumps([before, after, now, min(256, hard), hard]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    before, after, now, lowered, hard = json.loads(result.stdout)
+    assert before == lowered
+    assert after == now == (hard if hard != resource.RLIM_INFINITY else 10064)

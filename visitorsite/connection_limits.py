@@ -1,0 +1,180 @@
+"""What the gevent worker holds a stranger to before the app sees a request: pure parts.
+
+A connection must bring its request (headers and body) within a deadline; a body has a size
+limit checked before it is read; one client address holds a bounded number of connections.
+The worker (visitorsite/gunicorn_workers.py) applies these; here are the settings, read from
+the environment by gunicorn.conf.py, the address grouping, the per-address count and the
+worker's own short answers. Nothing here touches a socket, so all of it is unit-tested.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class SettingError(ValueError):
+    """An environment variable gunicorn.conf.py reads has a value it cannot use."""
+
+
+def env_count(environ: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number, 1 or more (as visitorsite/settings.py reads its counts)."""
+    value = environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingError(f"{name} must be a whole number, got {value!r}") from None
+    if number < 1:
+        raise SettingError(f"{name} must be 1 or more, got {value!r}")
+    return number
+
+
+def env_float(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number of seconds (as visitorsite/settings.py reads its durations)."""
+    value = environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingError(f"{name}={value!r} is not a number") from None
+    if not number > 0 or number == float("inf"):
+        raise SettingError(f"{name} must be a positive number, got {value!r}")
+    return number
+
+
+def env_networks(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDR networks (TRUSTED_PROXIES, checked as settings.py
+    checks it: gunicorn's master reads it before Django is set up)."""
+    networks = tuple(i.strip() for i in environ.get(name, "").split(",") if i.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise SettingError(f"{name}: {network!r} is not an address") from None
+    return networks
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """The worker's limits; the defaults are what gunicorn.conf.py uses when nothing is set.
+
+    - ``request_deadline``: seconds a request's headers and body have to arrive, from the
+      connection's accept (first request) or from the end of the keep-alive wait (later
+      requests, whose wait and headers gunicorn's ``keepalive`` bounds).
+    - ``max_body_bytes``: the largest body any route takes; a larger one is refused unread.
+    - ``connections_per_address``: connections one client address (an IPv6 /64) may hold
+      at once in one worker process.
+    """
+
+    request_deadline: float = 10.0
+    max_body_bytes: int = 65536
+    connections_per_address: int = 256
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> ConnectionLimits:
+        """REQUEST_DEADLINE, MAX_BODY_BYTES and CONNECTIONS_PER_ADDRESS, validated."""
+        return cls(
+            request_deadline=env_float(environ, "REQUEST_DEADLINE", cls.request_deadline),
+            max_body_bytes=env_count(environ, "MAX_BODY_BYTES", cls.max_body_bytes),
+            connections_per_address=env_count(
+                environ, "CONNECTIONS_PER_ADDRESS", cls.connections_per_address
+            ),
+        )
+
+
+def address_group(peer: object) -> str | None:
+    """The key a peer's connections are counted under: its IPv4 address, or the /64 of its
+    IPv6 address (one subscriber, hence one attacker, commonly holds a whole /64). An
+    IPv4-mapped IPv6 address counts as the IPv4 address. None for a Unix-socket peer (only
+    a local proxy reaches one): not capped."""
+    if not isinstance(peer, tuple) or not peer or not isinstance(peer[0], str):
+        return None
+    host = peer[0]
+    if ":" not in host:
+        return host or None
+    try:
+        address = ipaddress.IPv6Address(host.split("%", 1)[0])
+    except ValueError:
+        return host
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
+
+
+class AddressCount:
+    """Connections held per address group, refused past ``cap``.
+
+    Greenlets of one worker run one at a time and nothing here switches, so no lock.
+    """
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.held: dict[str, int] = {}
+
+    def take(self, group: str) -> bool:
+        """Count one more connection for ``group``; False (and nothing counted) past the cap."""
+        held = self.held.get(group, 0)
+        if held >= self.cap:
+            return False
+        self.held[group] = held + 1
+        return True
+
+    def give_back(self, group: str) -> None:
+        held = self.held[group] - 1
+        if held:
+            self.held[group] = held
+        else:
+            del self.held[group]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One of the worker's own answers: sent instead of calling the app, then the connection
+    closes. ``linger``: the client may still be sending a body, so the worker reads and drops
+    it for a moment before closing (a close with unread data resets the connection, and the
+    reset can destroy the answer before the client reads it)."""
+
+    status: int
+    reason: str
+    text: str
+    route: str  # in the request log line, where a route name goes
+    linger: bool = False
+    retry_after: int | None = None
+
+    @property
+    def answer(self) -> bytes:
+        """The whole answer, short plain text, in one piece."""
+        body = self.text.encode() + b"\n"
+        retry = f"Retry-After: {self.retry_after}\r\n" if self.retry_after is not None else ""
+        head = (
+            f"HTTP/1.1 {self.status} {self.reason}\r\n"
+            "Connection: close\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n"
+            f"{retry}"
+            "\r\n"
+        )
+        return head.encode("latin-1") + body
+
+
+LATE = Refusal(408, "Request Timeout", "The request did not arrive in time.", "refused-deadline")
+TOO_LARGE = Refusal(
+    413, "Content Too Large", "The request body is too large.", "refused-body-size", linger=True
+)
+INCOMPLETE = Refusal(
+    400, "Bad Request", "The request body is incomplete.", "refused-body-incomplete", linger=True
+)
+MALFORMED = Refusal(
+    400, "Bad Request", "The request body is malformed.", "refused-body-malformed", linger=True
+)
+TOO_MANY = Refusal(
+    429,
+    "Too Many Requests",
+    "Too many connections from your address.",
+    "refused-connections",
+    retry_after=10,
+)
