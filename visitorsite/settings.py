@@ -237,11 +237,18 @@ INSTALLED_APPS = ["django.contrib.staticfiles", "counter"]
 MIDDLEWARE = [
     "counter.middleware.HealthzMiddleware",
     "counter.middleware.RequestLogMiddleware",
+    # Host and body length checked before any view or SecurityMiddleware reads them; HEAD
+    # answers emptied. A set look-up and two dict look-ups for an ordinary GET.
+    "counter.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files with far-future caching; a dict look-up for every other request.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "counter.middleware.StoreUnavailableMiddleware",
 ]
+
+# Django's own body limit, checked once a body is read: the last line behind the per-route
+# limits checked before reading (counter.middleware.BODY_LIMITS), the largest of which it is.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024
 
 SECURE_CONTENT_TYPE_NOSNIFF = True  # on every response
 SECURE_REFERRER_POLICY = None  # set per document, see MIDDLEWARE
