@@ -229,8 +229,9 @@ DATABASES: dict = {}
 INSTALLED_APPS = ["django.contrib.staticfiles", "counter"]
 
 # Lean on purpose: every layer runs on every hit (docs/BENCHMARKS.md).
-# - No CommonMiddleware: no URL here needs APPEND_SLASH/PREPEND_WWW, and Host is validated
-#   lazily by Django in request.get_host(), i.e. exactly where a page reflects the host.
+# - No CommonMiddleware: no URL here needs APPEND_SLASH/PREPEND_WWW. Host is validated on
+#   every route by RequestGuardMiddleware (Django itself would check it only where a view
+#   calls request.get_host(), which the counting routes never do).
 # - No XFrameOptionsMiddleware: HTML views set X-Frame-Options, Referrer-Policy and
 #   Cross-Origin-Opener-Policy themselves (counter.responses.document); counts, badges and
 #   JSON are not documents, and each header is work on every hit.
