@@ -147,7 +147,7 @@ class RequestGuardMiddleware:
 
     - Its ``Host`` is one ALLOWED_HOSTS names, on every route. Django checks it only when a
       view calls ``request.get_host()``, which the counting routes never do, so they counted
-      requests for any Host. Host values already validated are kept (``_known_hosts``): an
+      requests for any Host. Host values already validated are kept (``_Hosts``): an
       allowed request pays a set look-up, and ``get_host()`` (Django's own rules: ports,
       ``.example.com`` wildcards, ``*``) runs for a Host seen the first time, and for every
       refused one.
@@ -163,10 +163,8 @@ class RequestGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        meta = request.META
-        # USE_X_FORWARDED_HOST would validate that header instead: never the fast path.
-        if meta.get("HTTP_HOST") not in _known_hosts or "HTTP_X_FORWARDED_HOST" in meta:
-            refused = _check_host(request)
+        if request.META.get(_hosts.header) not in _hosts.known:
+            refused = _hosts.check(request)
             if refused is not None:
                 return refused
         response = self.get_response(request)
@@ -189,31 +187,43 @@ class RequestGuardMiddleware:
         return None
 
 
-# Host header values get_host() accepted, so that the next request with one pays a set
-# look-up (reading settings.ALLOWED_HOSTS through Django's LazySettings alone costs ~0.4 us).
-# Emptied when a setting get_host() reads changes (tests), and when full: a wildcard or "*"
-# accepts any number of names.
-_known_hosts: set[str] = set()
+class _Hosts:
+    """The Host values Django's get_host() accepted, so that the next request naming one pays
+    a set look-up (reading settings.ALLOWED_HOSTS through Django's LazySettings alone costs
+    ~0.4 us). ``header`` is the one get_host() reads: Host, or X-Forwarded-Host with
+    USE_X_FORWARDED_HOST (a proxy such as Traefik sends it on every request). Forgotten when
+    a setting get_host() reads changes (tests), and when full: a wildcard or "*" accepts any
+    number of names."""
+
+    def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        self.known: set[str] = set()
+        self.header = "HTTP_HOST"  # until the first check reads the setting
+
+    def check(self, request: HttpRequest) -> HttpResponse | None:
+        """None when get_host() accepts the request's host, else the 400 answering it."""
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return error(request, 400, _BAD_HOST)
+        header = "HTTP_X_FORWARDED_HOST" if settings.USE_X_FORWARDED_HOST else "HTTP_HOST"
+        if header != self.header or len(self.known) >= _HOSTS_KEPT:
+            self.known, self.header = set(), header
+        host = request.META.get(header)
+        if host is not None:  # else get_host() read another header, or SERVER_NAME
+            self.known.add(host)
+        return None
 
 
-def _check_host(request: HttpRequest) -> HttpResponse | None:
-    """None when Django's get_host() accepts the request's Host, else the 400 answering it."""
-    try:
-        request.get_host()
-    except DisallowedHost:
-        return error(request, 400, _BAD_HOST)
-    host = request.META.get("HTTP_HOST")
-    if host is not None:  # without one, get_host() read SERVER_NAME: nothing to keep
-        if len(_known_hosts) >= _HOSTS_KEPT:
-            _known_hosts.clear()
-        _known_hosts.add(host)
-    return None
+_hosts = _Hosts()
 
 
 @receiver(setting_changed)
 def _forget_hosts(*, setting: str, **kwargs) -> None:
     if setting in {"ALLOWED_HOSTS", "DEBUG", "USE_X_FORWARDED_HOST"}:
-        _known_hosts.clear()
+        _hosts.forget()
 
 
 def _route(request: HttpRequest) -> str | None:
