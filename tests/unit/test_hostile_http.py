@@ -447,3 +447,22 @@ def test_a_head_on_a_live_stream_sends_nothing_and_frees_its_place(day):
     assert list(result) == []
     result.close()
     assert live._watch.streams == 0
+
+
+def test_every_route_has_decided_whether_it_reads_a_body():
+    # A new route is either in BODY_LIMITS or here: one that reads a body without a limit
+    # would be held only by Django's last line, after reading.
+    from counter.urls import urlpatterns
+
+    reads_none = {"count", "count-named", "welcome", "dashboard", "api-openapi", "metrics",
+                  "badge", "badge-json", "pixel", "script", "live"}  # fmt: skip
+    assert {pattern.name for pattern in urlpatterns} == set(BODY_LIMITS) | reads_none
+
+
+@pytest.mark.parametrize(("path", "is_json"), [("/hit/a/b", True), ("/count", False)])
+def test_what_reaches_djangos_own_400_is_answered_in_the_routes_language(path, is_json):
+    from counter.responses import bad_request
+
+    response = bad_request(RequestFactory().get(path))
+    assert response.status_code == 400
+    assert _is_json(response) == is_json
