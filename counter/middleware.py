@@ -163,11 +163,11 @@ class RequestGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        response = None
         if request.META.get(_hosts.header) not in _hosts.known:
-            refused = _hosts.check(request)
-            if refused is not None:
-                return refused
-        response = self.get_response(request)
+            response = _hosts.check(request)  # None, or the refusal
+        if response is None:
+            response = self.get_response(request)
         if request.method == "HEAD":
             _drop_body(response)
         return response

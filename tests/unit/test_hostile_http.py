@@ -409,10 +409,12 @@ def test_a_dashboard_shows_its_default_range_for_other_digits(web, no_traceback)
 # 7. HEAD answers carry no body ---------------------------------------------------------------
 
 
-def _through_wsgi(method: str, path: str) -> tuple[str, dict, bytes, object]:
+def _through_wsgi(
+    method: str, path: str, host: str = "localhost"
+) -> tuple[str, dict, bytes, object]:
     """The answer as a WSGI server gets it (the test client empties HEAD bodies itself)."""
     environ = getattr(RequestFactory(), method)(
-        path, HTTP_HOST="localhost", HTTP_USER_AGENT=BROWSER
+        path, HTTP_HOST=host, HTTP_USER_AGENT=BROWSER
     ).environ
     started = {}
 
@@ -438,6 +440,14 @@ def test_a_head_answer_has_no_body_and_the_gets_length(day, path):
     assert status.split()[0] in {"200", "404"}
     assert headers.get("Content-Length", str(len(get_body))) == str(len(get_body))
     assert headers["Content-Type"] == got["Content-Type"]
+
+
+def test_a_head_refused_for_its_host_has_no_body_either(day):
+    status, headers, body, result = _through_wsgi("head", "/count", host="evil.example")
+    result.close()
+    assert (status.split()[0], body) == ("400", b"")
+    assert int(headers["Content-Length"]) > 0  # the GET's refusal's length
+    assert store.total(SEED_COUNTER) is None
 
 
 def test_a_head_on_a_live_stream_sends_nothing_and_frees_its_place(day):
