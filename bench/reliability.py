@@ -303,6 +303,8 @@ HOSTILE_PATHS = [
     "/e/x", "/js/v1/site.js?x=%00",
     "/api/v1/counters/xxx/site/breakdown", "/api/v1/counters/xxx/site/breakdown?dimension=%00",
     "/api/v1/counters/xxx/site/breakdown?dimension=page&limit=-1&days=99999",
+    "/hit/:HOST:/:PATHNAME:", "/hit/:HOST:", "/create?value=%EF%BC%91",
+    "/badge/xxx.svg?base=100000000000000000000", "/badge/xxx.svg?base=%D9%A3",
 ]  # fmt: skip
 
 
@@ -328,6 +330,10 @@ def hostile_input(work: Path, *, rounds: int) -> Row:
                 "X-Forwarded-For": rng.choice(["1.2.3.4", "not-an-ip", "::1, 10.0.0.1", "x" * 500]),
                 "Authorization": rng.choice(["", "Bearer wrong", "Basic x", "Bearer " + "z" * 300]),
                 "Sec-Purpose": rng.choice(["", "prefetch"]),
+                # Broken URLs: urlsplit raises on them (magic names read both headers).
+                "Origin": rng.choice(["", "http://[", "https://[::1", "https://example.com"]),
+                "Referer": rng.choice(["", "https://[::1/page", "http://]", "http://a.example/"]),
+                "Cookie": rng.choice(["", '\x01=\x02; ;;"', "vs_owner_x=" + "y" * 200]),
             }
 
         load = drive(web.url, path, clients=8, per_client=rounds, headers=headers)

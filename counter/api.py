@@ -8,12 +8,10 @@ docs/API.md.
 import csv
 import io
 import json
-import re
 from collections.abc import Callable
 from functools import partial, wraps
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 
@@ -27,6 +25,7 @@ from counter.names import (
     counter_from_path,
     governing,
 )
+from counter.params import BadParameter, parse_int, parse_object
 from counter.permissions import (
     Access,
     RateLimited,
@@ -40,14 +39,11 @@ from counter.permissions import (
     reveal_page,
     ruling_meta,
 )
+from counter.responses import json_response
 from counter.visits import count_hit, count_page_view
 
 VERSION = "1.0.0"
 
-# A JavaScript identifier path (a.b.c), never markup or code.
-CALLBACK_PATTERN = r"[A-Za-z_$][A-Za-z0-9_$]{0,63}(\.[A-Za-z_$][A-Za-z0-9_$]{0,63}){0,3}"
-_CALLBACK = re.compile(CALLBACK_PATTERN)
-_INT = re.compile(r"[+-]?\d{1,16}")  # then held to store.MAX_TOTAL, as JavaScript can
 _BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
 
 # Counters made by a first hit, as CountAPI made them: no reset, updates of 0 to 1.
@@ -70,36 +66,6 @@ class KeyRequired(Exception):
     """The endpoint needs the admin key and none was presented: 401."""
 
 
-def json_response(
-    request: HttpRequest,
-    payload: dict,
-    *,
-    status: int = 200,
-    cors: bool = True,
-    counter: Counter | None = None,
-    headers: dict | None = None,
-) -> HttpResponse:
-    """JSON, or JSONP when ``?callback=`` names a function (always 200, status inside)."""
-    callback = request.GET.get("callback")
-    if callback is not None and _CALLBACK.fullmatch(callback):
-        body = f"/**/{callback}({json.dumps({**payload, 'status': status})});"
-        response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
-    else:
-        if callback is not None:
-            payload, status = {"error": "callback must be a JavaScript identifier"}, 400
-        response = HttpResponse(json.dumps(payload), status=status, content_type="application/json")
-    response["Cache-Control"] = "no-store"
-    response["Content-Length"] = str(len(response.content))
-    if cors:
-        response["Access-Control-Allow-Origin"] = "*"
-        response["Access-Control-Expose-Headers"] = "X-Path, X-Admin-Key, Retry-After"
-    if counter is not None:
-        response["X-Path"] = f"/{counter.namespace}/{counter.key}"
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
-
-
 # CountAPI's own words for a bad name and create's bounds (its client's test suite matches
 # them); the v1 API says more.
 MALFORMED = "Malformed Namespace/Key"
@@ -114,7 +80,6 @@ def api_view(*, cors: bool = True, counter_in_path: bool = True, countapi=True):
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, path: str = "") -> HttpResponse:
-            request.wants_json = True  # store outages are answered as JSON too
             if request.method == "OPTIONS":
                 response = HttpResponse(status=204)
                 if cors:
@@ -129,6 +94,9 @@ def api_view(*, cors: bool = True, counter_in_path: bool = True, countapi=True):
                 response["Allow"] = "GET, HEAD, POST, OPTIONS"
                 return response
             try:
+                # The query first, before anything counts: one Django refuses (too many
+                # fields) is the middleware's 400, not a hit answered with an error.
+                request.GET.get("callback")
                 request.body_params = _body_params(request)
                 if not counter_in_path:
                     return view(request)
@@ -180,23 +148,20 @@ _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _body_params(request: HttpRequest) -> dict:
-    """A POST's parameters: a form, or a JSON object of them; anything else is a 415 and a
-    body that does not parse a 400, both in JSON (never Django's HTML error page)."""
-    if request.method != "POST":
+    """A POST's parameters: a form, or a flat JSON object of them (params.parse_object);
+    anything else is a 415 and a body that does not parse a 400, both in JSON (never Django's
+    HTML error page). The body is within the route's limit: the middleware refused a longer
+    one before it was read."""
+    if request.method != "POST" or not request.body:
         return {}
-    try:
-        if not request.body:
-            return {}
-    except RequestDataTooBig:
-        raise BadRequest("the body is too large") from None
     content_type = request.content_type or ""
     if content_type == "application/json":
         try:
-            data = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"the body is not valid JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise BadRequest("the JSON body must be an object of parameters")
+            data = parse_object(request.body.decode())
+        except UnicodeDecodeError:
+            raise BadRequest("the JSON body is not UTF-8") from None
+        except BadParameter as exc:
+            raise BadRequest(str(exc)) from None
         return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
     if content_type == "multipart/form-data":
         # Django's parser keeps the parts it read from a body cut short: refuse it whole.
@@ -206,7 +171,7 @@ def _body_params(request: HttpRequest) -> dict:
     if content_type in _FORMS:
         try:
             return request.POST.dict()
-        except (MultiPartParserError, RequestDataTooBig) as exc:
+        except MultiPartParserError as exc:
             raise BadRequest(f"the body could not be read: {exc}") from None
     raise UnsupportedMediaType(content_type)
 
@@ -216,18 +181,25 @@ def _param(request: HttpRequest, name: str) -> str | None:
     return value if value is not None else request.body_params.get(name)
 
 
-def _int_param(request: HttpRequest, name: str, default: int | None = None) -> int:
+def _int_param(
+    request: HttpRequest,
+    name: str,
+    default: int | None = None,
+    *,
+    low: int = -store.MAX_TOTAL,
+    high: int = store.MAX_TOTAL,
+) -> int:
+    """An integer parameter in ASCII digits, from ``low`` to ``high`` (by default held to
+    store.MAX_TOTAL, as JavaScript can)."""
     raw = _param(request, name)
     if raw is None or raw == "":
         if default is None:
             raise BadRequest(f"{name} is required (an integer)")
         return default
-    if not _INT.fullmatch(raw.strip()):
-        raise BadRequest(f"{name} must be an integer, got {raw[:40]!r}")
-    value = int(raw)
-    if abs(value) > store.MAX_TOTAL:
-        raise BadRequest(f"{name} must be between -{store.MAX_TOTAL} and {store.MAX_TOTAL}")
-    return value
+    try:
+        return parse_int(raw, name=name, low=low, high=high)
+    except BadParameter as exc:
+        raise BadRequest(str(exc)) from None
 
 
 def _bool_param(request: HttpRequest, name: str, default: bool) -> bool:
@@ -546,9 +518,7 @@ def _days(request: HttpRequest, counter: Counter) -> int | HttpResponse:
     """The range a reader asks for, ``?days=`` (30), or the answer that refuses it: a bad
     range (BadRequest), a private counter without its key."""
     reveal_page(request, counter)
-    days = _int_param(request, "days", 30)
-    if not 1 <= days <= settings.COUNTER_RETENTION_DAYS:
-        raise BadRequest(f"days must be 1 to {settings.COUNTER_RETENTION_DAYS}")
+    days = _int_param(request, "days", 30, low=1, high=settings.COUNTER_RETENTION_DAYS)
     refused = _refuse_private(request, counter)
     return days if refused is None else refused
 
@@ -577,9 +547,7 @@ def breakdown(request: HttpRequest, counter: Counter) -> HttpResponse:
     dimension = _param(request, "dimension")
     if dimension not in store.DIMENSIONS:
         raise BadRequest(f"dimension must be one of {', '.join(store.DIMENSIONS)}")
-    limit = _int_param(request, "limit", 100)
-    if not 1 <= limit <= 1000:
-        raise BadRequest("limit must be 1 to 1000")
+    limit = _int_param(request, "limit", 100, low=1, high=1000)
     days = _days(request, counter)
     if isinstance(days, HttpResponse):
         return days

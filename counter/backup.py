@@ -22,7 +22,7 @@ from datetime import datetime
 from counter import store
 from counter.names import Counter, InvalidName, counter_from_parts
 
-_DAY = re.compile(r"\d{8}")
+_DAY = re.compile(r"[0-9]{8}")  # ASCII: \d takes any script's digits
 _FIELDS = {
     "namespace", "key", "total", "bots", "unique_visitor_days", "daily", "daily_uniques",
     "hll", "hll_ttl", "meta", "pages", "dimensions",

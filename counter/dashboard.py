@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from counter import charts, store
 from counter.creation import AlreadyExists, create_counter
 from counter.names import SITE_KEY, Counter, InvalidName, counter_from_path, governing
+from counter.params import BadParameter, parse_int
 from counter.permissions import (
     RateLimited,
     check_rate,
@@ -33,6 +34,16 @@ RANGES = (7, 30, 90, 365)
 
 def _ranges() -> list[int]:
     return [days for days in RANGES if days <= settings.COUNTER_RETENTION_DAYS]
+
+
+def _days(raw: str) -> int:
+    """The range a dashboard link asks for; anything else (not one of the ranges, not ASCII
+    digits) shows the default, 30 days: a page falls back where the API would refuse."""
+    try:
+        days = parse_int(raw, name="days", low=1, high=max(RANGES))
+    except BadParameter:
+        return 30
+    return days if days in _ranges() else 30
 
 
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200):
@@ -128,12 +139,7 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         return _page(request, "counter/locked.html", {"counter": counter})
     if info.total is None:  # the owner's view of a page that does not exist
         return _page(request, "counter/not_found.html", {"counter": counter}, status=404)
-    try:
-        days = int(request.GET.get("days", "30"))
-    except ValueError:
-        days = 30
-    if days not in _ranges():
-        days = 30
+    days = _days(request.GET.get("days", "30"))
     figures = store.stats(counter, days=days)
     site = counter.key == SITE_KEY
     base = request.build_absolute_uri("/").rstrip("/")

@@ -9,7 +9,6 @@ bounded cache in front of it; iptocc (an offline table in the package) for the c
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass
@@ -18,10 +17,14 @@ from functools import lru_cache
 import iptocc
 
 from counter.names import MAX_PAGE_PATH, normalise_path
+from counter.params import BadParameter, parse_object
 
 MAX_VALUE = 64  # characters of a campaign part or an event name
 NONE = "(none)"  # a referrer-less landing ("direct")
 UNKNOWN = "(unknown)"  # a User-Agent or address nobody knows
+# Bytes of a beacon's body (3 KiB): a page path of MAX_PAGE_PATH characters of up to 4 bytes,
+# and the JSON around it. The route refuses a longer body before reading it (413).
+MAX_BODY = MAX_PAGE_PATH * 4 + 1024
 WIDTHS = {"s": "mobile", "m": "tablet", "l": "desktop", "x": "desktop"}  # the script's classes
 _CACHED_AGENTS = 2048  # bounded: at most this many User-Agents' results (~1 MB)
 
@@ -63,20 +66,17 @@ def _path(value: str) -> str:
 def parse_beacon(body: bytes) -> Beacon:
     """The page script's body: a page's path as text (the first script's), or a JSON object
     {"p": path, "r": referrer host, "s"/"m"/"c": utm source/medium/campaign, "w": width class,
-    "e": event name}. BadBeacon says what is wrong."""
-    if len(body) > MAX_PAGE_PATH * 4 + 1024:
-        raise BadBeacon("the body is too long")
+    "e": event name}, flat (params.parse_object). BadBeacon says what is wrong. The body is at
+    most MAX_BODY bytes: the route refuses a longer one before reading it (middleware)."""
     text = body.decode("utf-8", "replace")
     if not text.startswith("{"):
         if len(body) > MAX_PAGE_PATH * 4:
             raise BadBeacon("the page path is too long")
         return Beacon(path=_path(text), referrer="")  # the first script's: no more
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadBeacon(f"not JSON ({exc.msg})") from None
-    if not isinstance(data, dict):
-        raise BadBeacon("not a JSON object")
+        data = parse_object(text)
+    except BadParameter as exc:
+        raise BadBeacon(str(exc)) from None
     path = data.get("p", "/")
     if not isinstance(path, str):
         raise BadBeacon("p (the page's path) must be a string")

@@ -22,6 +22,7 @@ from counter.names import (
     counter_from_path,
     page_key,
 )
+from counter.params import BadParameter, parse_int
 from counter.responses import text
 
 # Counting responses must not be cached anywhere, GitHub's camo image proxy included.
@@ -44,6 +45,7 @@ def _compact(source: str) -> bytes:
 
 _SCRIPT = _compact((Path(__file__).parent / "static" / "embed" / "site.js").read_text())
 _VALUES = ("total", "uniques", "today", "today/total")
+MAX_BASE = 10**15 - 1  # a badge's ?base=, added to its figures: 15 digits at most
 
 
 def _respond(
@@ -86,11 +88,9 @@ def badge_options(request: HttpRequest) -> BadgeOptions:
     if value not in _VALUES:
         raise badges.BadgeOptionError(f"value must be one of {', '.join(_VALUES)}")
     try:
-        base = int(query.get("base", "0"))
-    except ValueError:
-        raise badges.BadgeOptionError("base must be an integer") from None
-    if not 0 <= base < 10**15:
-        raise badges.BadgeOptionError("base must be 0 or more")
+        base = parse_int(query.get("base", "0"), name="base", low=0, high=MAX_BASE)
+    except BadParameter as exc:
+        raise badges.BadgeOptionError(str(exc)) from None
     style = query.get("style", "flat")
     if style not in badges.STYLES:
         raise badges.BadgeOptionError(f"style must be one of {', '.join(badges.STYLES)}")

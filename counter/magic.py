@@ -11,7 +11,7 @@ name has none, so the hit path pays one ``in`` test.
 """
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from django.http import HttpRequest
 
@@ -47,11 +47,23 @@ class Target:
         return Counter(self.counter.namespace, SITE_KEY)
 
 
+def _url(request: HttpRequest, header: str) -> SplitResult:
+    """The header's URL, split; MagicUnresolved (a 400) when it is not one (urlsplit raises
+    ValueError on a broken IPv6 literal such as ``http://[``)."""
+    value = request.META.get("HTTP_" + header.upper(), "").strip()
+    try:
+        return urlsplit(value)
+    except ValueError:
+        raise MagicUnresolved(
+            f"the {header} header is not a URL, so {HOST} and {PATHNAME} cannot be resolved"
+        ) from None
+
+
 def _page_url(request: HttpRequest) -> tuple[str, str]:
     """(host, path) of the calling page: the host from Origin, else Referer; the path from
     Referer. MagicUnresolved when neither header names a page."""
-    origin = urlsplit(request.META.get("HTTP_ORIGIN", "").strip())
-    referer = urlsplit(request.META.get("HTTP_REFERER", "").strip())
+    origin = _url(request, "Origin")
+    referer = _url(request, "Referer")
     host = origin.hostname if origin.scheme in ("http", "https") else None
     if host is None and referer.scheme in ("http", "https"):
         host = referer.hostname

@@ -1,17 +1,28 @@
-"""Middleware: the liveness probe, and the one place where an unavailable store becomes a 503."""
+"""Middleware: the liveness probe, the request log, what every request must be before a view
+reads it (its Host, its body's length), and the one place where errors become answers."""
 
 import json
 import logging
 import time
 
 from django.conf import settings
-from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
-from django.http import Http404, HttpResponse
+from django.core.exceptions import (
+    BadRequest,
+    DisallowedHost,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 
-from counter import metrics, store
-from counter.api import json_response
+from counter import dimensions, metrics, store
 from counter.permissions import HiddenPage, MadeByPageScript, RateLimited
+from counter.responses import error
 from counter.store import CounterAtLimit, HitRateLimited, StoreUnavailable
 from visitorsite import logqueue
 
@@ -32,23 +43,25 @@ class HealthzMiddleware:
 
     def __call__(self, request):
         if request.path == "/healthz":
-            return _probe(200, "ok")
+            return _probe(request, 200, "ok")
         if request.path == "/readyz":
             try:
                 store.ping()
             except store.StoreUnavailable:
-                response = _probe(503, "redis unavailable")
+                response = _probe(request, 503, "redis unavailable")
                 response["Retry-After"] = str(settings.STORE_RETRY_AFTER)
                 return response
-            return _probe(200, "ready")
+            return _probe(request, 200, "ready")
         return self.get_response(request)
 
 
-def _probe(status: int, state: str) -> HttpResponse:
+def _probe(request: HttpRequest, status: int, state: str) -> HttpResponse:
     response = HttpResponse(
         json.dumps({"status": state}) + "\n", status=status, content_type="application/json"
     )
     response["Cache-Control"] = "no-store"
+    if request.method == "HEAD":  # the probes answer before RequestGuardMiddleware
+        _drop_body(response)
     return response
 
 
@@ -108,8 +121,131 @@ class RequestLogMiddleware:
         return None
 
 
+# Bytes of body each route reads, by URL name (counter/urls.py). A Content-Length above the
+# route's limit is answered 413 before anything reads the body. A route not named here reads
+# no body, whatever its method (GET-only routes: a POST is their 405), so it needs no limit:
+# nothing reads what was sent. DATA_UPLOAD_MAX_MEMORY_SIZE (settings.py) is the largest of
+# these, as Django's own last line, checked only once a body is read.
+FORM_BODY = 16 * 1024  # the API's parameters, a dashboard form: a few fields
+BODY_LIMITS = {
+    "beacon": dimensions.MAX_BODY,
+    "new": FORM_BODY,
+    "unlock": FORM_BODY,
+    **dict.fromkeys(
+        ("api-hit", "api-get", "api-info", "api-set", "api-update", "api-reset", "api-delete",
+         "api-create", "api-stats", "api-v1-counter", "api-v1-admin-key", "api-v1-claim",
+         "api-v1-csv", "api-v1-breakdown"),
+        FORM_BODY,
+    ),
+}  # fmt: skip
+_BAD_HOST = "Bad request: the Host header names no site served here."
+_HOSTS_KEPT = 256  # Host values known good (ports, wildcards' names): bounded, then forgotten
+
+
+class RequestGuardMiddleware:
+    """What a request must be before any view reads it, and HEAD answers without a body.
+
+    - Its ``Host`` is one ALLOWED_HOSTS names, on every route. Django checks it only when a
+      view calls ``request.get_host()``, which the counting routes never do, so they counted
+      requests for any Host. Host values already validated are kept (``_Hosts``): an
+      allowed request pays a set look-up, and ``get_host()`` (Django's own rules: ports,
+      ``.example.com`` wildcards, ``*``) runs for a Host seen the first time, and for every
+      refused one.
+    - Its body fits its route (BODY_LIMITS): a longer ``Content-Length`` is a 413 and a
+      malformed one a 400, before anything reads the body. Django reads a body only as far
+      as ``Content-Length`` says, and nothing without one: a body of unknown length (chunked)
+      on a route that reads one is a 411, never read.
+    - A HEAD answer carries no body (its Content-Length stays that of the GET): WSGI servers
+      send what the application yields, and gunicorn logs a body sent on HEAD.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = None
+        if request.META.get(_hosts.header) not in _hosts.known:
+            response = _hosts.check(request)  # None, or the refusal
+        if response is None:
+            response = self.get_response(request)
+        if request.method == "HEAD":
+            _drop_body(response)
+        return response
+
+    def process_view(self, request, view, args, kwargs):
+        meta = request.META
+        length = meta.get("CONTENT_LENGTH")
+        if not length:
+            if "HTTP_TRANSFER_ENCODING" in meta and BODY_LIMITS.get(_route(request)):
+                return error(request, 411, "Length required: send the body with Content-Length")
+            return None
+        if not (length.isascii() and length.isdigit()):
+            return error(request, 400, "Bad request: Content-Length is not a number of bytes")
+        limit = BODY_LIMITS.get(_route(request))
+        if limit is not None and (len(length) > 15 or int(length) > limit):
+            return error(request, 413, f"Request body too large: at most {limit} bytes here")
+        return None
+
+
+class _Hosts:
+    """The Host values Django's get_host() accepted, so that the next request naming one pays
+    a set look-up (reading settings.ALLOWED_HOSTS through Django's LazySettings alone costs
+    ~0.4 us). ``header`` is the one get_host() reads: Host, or X-Forwarded-Host with
+    USE_X_FORWARDED_HOST (a proxy such as Traefik sends it on every request). Forgotten when
+    a setting get_host() reads changes (tests), and when full: a wildcard or "*" accepts any
+    number of names."""
+
+    def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        self.known: set[str] = set()
+        self.header = "HTTP_HOST"  # until the first check reads the setting
+
+    def check(self, request: HttpRequest) -> HttpResponse | None:
+        """None when get_host() accepts the request's host, else the 400 answering it."""
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return error(request, 400, _BAD_HOST)
+        header = "HTTP_X_FORWARDED_HOST" if settings.USE_X_FORWARDED_HOST else "HTTP_HOST"
+        if header != self.header or len(self.known) >= _HOSTS_KEPT:
+            self.known, self.header = set(), header
+        host = request.META.get(header)
+        if host is not None:  # else get_host() read another header, or SERVER_NAME
+            self.known.add(host)
+        return None
+
+
+_hosts = _Hosts()
+
+
+@receiver(setting_changed)
+def _forget_hosts(*, setting: str, **kwargs) -> None:
+    if setting in {"ALLOWED_HOSTS", "DEBUG", "USE_X_FORWARDED_HOST"}:
+        _hosts.forget()
+
+
+def _route(request: HttpRequest) -> str | None:
+    match = request.resolver_match
+    return match.url_name if match is not None else None
+
+
+def _drop_body(response: HttpResponse) -> None:
+    """The answer to HEAD: the GET's headers, Content-Length included, and no body."""
+    if response.streaming:
+        response.streaming_content = ()  # the stream's close() still runs (Django keeps it)
+    elif response.content:
+        if not response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        response.content = b""
+
+
 class StoreUnavailableMiddleware:
-    """Answer ``StoreUnavailable`` with a fast 503 and ``Retry-After``, never a traceback."""
+    """The one table from a view's exception to its answer: ``StoreUnavailable`` a fast 503
+    with ``Retry-After``, limits a 409 or 429, a request Django refuses to parse (too many
+    fields, a body over DATA_UPLOAD_MAX_MEMORY_SIZE) a 400 or 413; never a traceback, and in
+    the route's language (responses.error: JSON on the API)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -118,18 +254,21 @@ class StoreUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        """The answer to ``exception``, or None for an unexpected one (a 500, logged)."""
         if isinstance(exception, CounterAtLimit):
-            return _error(request, 409, str(exception).capitalize() + ".")
+            return error(request, 409, str(exception).capitalize() + ".")
         if isinstance(exception, HitRateLimited):
-            response = _error(request, 429, str(exception).capitalize() + ".")
+            response = error(request, 429, str(exception).capitalize() + ".")
             response["Retry-After"] = str(exception.retry_after)
             return response
         if isinstance(exception, (MadeByPageScript, HiddenPage)):
-            return _error(request, 404, f"Not found: {exception}.")
+            return error(request, 404, f"Not found: {exception}.")
         if isinstance(exception, RateLimited):  # new counters by first hits, on any route
-            response = _error(request, 429, f"Too many new counters: {exception}.")
+            response = error(request, 429, f"Too many new counters: {exception}.")
             response["Retry-After"] = str(exception.reset)
             return response
+        if isinstance(exception, (SuspiciousOperation, BadRequest, MultiPartParserError)):
+            return error(request, *_refused(exception))
         if not isinstance(exception, StoreUnavailable):
             return None
         message = (
@@ -140,18 +279,22 @@ class StoreUnavailableMiddleware:
             response = render(request, "counter/unavailable.html", status=503)
             response["Cache-Control"] = "no-store"
         else:
-            response = _error(request, 503, message)
+            response = error(request, 503, message)
         response["Retry-After"] = str(settings.STORE_RETRY_AFTER)
         return response
 
 
-def _error(request, status: int, message: str) -> HttpResponse:
-    """An error in the request's language: JSON for the API (``wants_json``), text otherwise."""
-    if getattr(request, "wants_json", False):  # as the API answers: JSON, or JSONP (200)
-        response = json_response(request, {"error": message}, status=status)
-    else:
-        response = HttpResponse(
-            message + "\n", status=status, content_type="text/plain; charset=utf-8"
-        )
-    response["Cache-Control"] = "no-store"
-    return response
+def _refused(exception: Exception) -> tuple[int, str]:
+    """What Django refuses while parsing a request (request.GET, request.POST and request.body
+    are read lazily, in the view), in the answer's words."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return 413, f"Request body too large: at most {limit} bytes."
+    if isinstance(exception, TooManyFieldsSent):
+        most = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return 400, f"Bad request: more than {most} query or form fields."
+    if isinstance(exception, DisallowedHost):
+        return 400, _BAD_HOST
+    if isinstance(exception, MultiPartParserError):
+        return 400, f"Bad request: the form could not be read ({exception})."
+    return 400, "Bad request."

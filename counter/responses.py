@@ -5,14 +5,23 @@ rare and are where clickjacking, referrer and opener policies mean something. So
 headers are set per document (``@document``), not by middleware on every hit.
 """
 
+import json
+import re
 from collections.abc import Callable
 from functools import wraps
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest, HttpResponse
+
+from counter.names import Counter
 
 # Paths whose errors are JSON: the JSON API's surface.
 _JSON_PREFIXES = ("/api/", "/hit/", "/get/", "/info/", "/set/", "/update/", "/reset/",
                   "/delete/", "/create", "/stats")  # fmt: skip
+# A JavaScript identifier path (a.b.c), never markup or code.
+_CALLBACK = re.compile(
+    r"[A-Za-z_$][A-Za-z0-9_$]{0,63}(\.[A-Za-z_$][A-Za-z0-9_$]{0,63}){0,3}", re.ASCII
+)
 
 
 def text(body: str, *, status: int = 200) -> HttpResponse:
@@ -49,17 +58,64 @@ def document(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapper
 
 
-def _error(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    if request.path.startswith(_JSON_PREFIXES):
-        return JsonResponse({"error": message}, status=status)
+def wants_json(request: HttpRequest) -> bool:
+    """Whether the request's path is the JSON API's, whose errors are JSON (the rest answer
+    text, or a page): decided by the path alone, so that it holds before a view is found
+    (a bad Host, a body over the route's limit, a 404) as after."""
+    return request.path_info.startswith(_JSON_PREFIXES)
+
+
+def json_response(
+    request: HttpRequest,
+    payload: dict,
+    *,
+    status: int = 200,
+    cors: bool = True,
+    counter: Counter | None = None,
+    headers: dict | None = None,
+) -> HttpResponse:
+    """JSON, or JSONP when ``?callback=`` names a function (always 200, status inside)."""
+    try:
+        callback = request.GET.get("callback")
+    except SuspiciousOperation:  # answering that Django refused the query string: no JSONP
+        callback = None
+    if callback is not None and _CALLBACK.fullmatch(callback):
+        body = f"/**/{callback}({json.dumps({**payload, 'status': status})});"
+        response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    else:
+        if callback is not None:
+            payload, status = {"error": "callback must be a JavaScript identifier"}, 400
+        response = HttpResponse(json.dumps(payload), status=status, content_type="application/json")
+    response["Cache-Control"] = "no-store"
+    response["Content-Length"] = str(len(response.content))
+    if cors:
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Access-Control-Expose-Headers"] = "X-Path, X-Admin-Key, Retry-After"
+    if counter is not None:
+        response["X-Path"] = f"/{counter.namespace}/{counter.key}"
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def error(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    """An error in the request's language: JSON as the API answers (``{"error": ...}``, CORS,
+    JSONP) on the API's paths, one line of text elsewhere. Never cached."""
+    if wants_json(request):
+        return json_response(request, {"error": message}, status=status)
     return text(f"{message}\n", status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400, for what reaches Django's own handling (middleware maps what it sees)."""
+    return error(request, 400, "Bad request")
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler404: JSON on the API, plain text elsewhere; never a debug page."""
-    return _error(request, "Not found", 404)
+    return error(request, 404, "Not found")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: a short answer, never a traceback (the log has it)."""
-    return _error(request, "Internal server error", 500)
+    return error(request, 500, "Internal server error")

@@ -70,7 +70,7 @@ class _Proxies:
         an address."""
         try:
             packed = socket.inet_pton(socket.AF_INET, value)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL in the text
             try:
                 ip = ipaddress.ip_address(value)
             except ValueError:

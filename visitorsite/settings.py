@@ -229,19 +229,27 @@ DATABASES: dict = {}
 INSTALLED_APPS = ["django.contrib.staticfiles", "counter"]
 
 # Lean on purpose: every layer runs on every hit (docs/BENCHMARKS.md).
-# - No CommonMiddleware: no URL here needs APPEND_SLASH/PREPEND_WWW, and Host is validated
-#   lazily by Django in request.get_host(), i.e. exactly where a page reflects the host.
+# - No CommonMiddleware: no URL here needs APPEND_SLASH/PREPEND_WWW. Host is validated on
+#   every route by RequestGuardMiddleware (Django itself would check it only where a view
+#   calls request.get_host(), which the counting routes never do).
 # - No XFrameOptionsMiddleware: HTML views set X-Frame-Options, Referrer-Policy and
 #   Cross-Origin-Opener-Policy themselves (counter.responses.document); counts, badges and
 #   JSON are not documents, and each header is work on every hit.
 MIDDLEWARE = [
     "counter.middleware.HealthzMiddleware",
     "counter.middleware.RequestLogMiddleware",
+    # Host and body length checked before any view or SecurityMiddleware reads them; HEAD
+    # answers emptied. A set look-up and two dict look-ups for an ordinary GET.
+    "counter.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files with far-future caching; a dict look-up for every other request.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "counter.middleware.StoreUnavailableMiddleware",
 ]
+
+# Django's own body limit, checked once a body is read: the last line behind the per-route
+# limits checked before reading (counter.middleware.BODY_LIMITS), the largest of which it is.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024
 
 SECURE_CONTENT_TYPE_NOSNIFF = True  # on every response
 SECURE_REFERRER_POLICY = None  # set per document, see MIDDLEWARE

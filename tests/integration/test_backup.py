@@ -101,6 +101,7 @@ def test_dry_run_writes_nothing(real_store, tmp_path):
         ('{"namespace": "a b", "key": "k"}', "invalid namespace"),
         ('{"namespace": "a", "key": "k", "total": "7"}', "total must be an integer"),
         ('{"namespace": "a", "key": "k", "daily": {"2026-03-01": 1}}', "not a day"),
+        ('{"namespace": "a", "key": "k", "daily": {"' + "\u0662" * 8 + '": 1}}', "not a day"),
         ('{"namespace": "a", "key": "k", "daily": {"20260230": 1}}', "not a date"),
         ('{"namespace": "a", "key": "k", "hll": {"20260301": "!!"}}', "not base64"),
         ('{"namespace": "a", "key": "k", "hll": {"20260301": "aGVsbG8="}}', "not a Redis Hyper"),
