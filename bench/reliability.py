@@ -421,11 +421,12 @@ def beacon_flood(work: Path, *, posts: int, cap: int) -> Row:
         web.stop(sig=15)
         redis.stop()
     pages = {key.split(b"}")[0] for key in keys if b"/p." in key}
-    windows = sum(1 for key in keys if key.endswith(b":r"))  # rate windows: a minute each
+    # Rate windows, per visitor (a minute) and per address (an hour): they expire.
+    windows = sum(1 for key in keys if key.endswith((b":r", b":a")))
     # The site's dimensions: a hash a day and a HyperLogLog a value kept (the day's page
     # paths among them), at most DIMENSION_VALUES_PER_DAY (100) and "(other)" a dimension.
     dimensions = sum(1 for key in keys if b"}:x:" in key or b"}:xu:" in key)
-    keys = [key for key in keys if not key.endswith(b":r") and b"}:x" not in key]
+    keys = [key for key in keys if not key.endswith((b":r", b":a")) and b"}:x" not in key]
     row = Row(
         f"beacon flood: {posts} random paths, a new address each (PAGES_PER_SITE {cap})",
         requests=posts,
@@ -442,7 +443,7 @@ def beacon_flood(work: Path, *, posts: int, cap: int) -> Row:
     )
     row.note = (
         f"keys {before} -> {after}; {len(pages)} page counters, {per_page:.1f} keys a page "
-        f"(and {windows} rate windows, gone after a minute; the site's dimensions: "
+        f"(and {windows} rate windows, which expire; the site's dimensions: "
         f"{dimensions} keys, today's, at most {1 + 8 * 101}); "
         f"answers {dict(sorted(statuses.items()))}"
     )
