@@ -292,4 +292,8 @@ def _log_refusal(method: str, refusal: Refusal, started: float) -> None:
 
     if settings.REQUEST_LOG:
         ms = (time.monotonic() - started) * 1000
+        method = method if method in _LOGGED_METHODS else "other"  # a stranger's word
         logqueue.log_request(method, refusal.route, refusal.status, ms)
+
+
+_LOGGED_METHODS = frozenset({"-", "GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"})
