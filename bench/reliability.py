@@ -592,11 +592,13 @@ def run(small: bool) -> list[Row]:
         scenario("flood", beacon_flood, posts=300 if small else 2000, cap=50 if small else 1000)
         scenario("oom", out_of_memory, maxmemory="4mb")
         scenario("private", private_probes)
-        from bench import hostile  # its scenarios use this module's Row
+        from bench import crowds, hostile  # their scenarios use this module's Row
 
         scenario("names", hostile.new_names, requests=720 if small else 10_000)
         scenario("race", hostile.first_hits_race, clients=20 if small else 100)
         scenario("agents", hostile.rotating_agents, hits=700 if small else 1000)
+        scenario("crowd", crowds.stalled_crowd, deadline=3.0 if small else 10.0)
+        scenario("bodies", crowds.large_bodies, bodies=50 if small else 200)
     return rows
 
 

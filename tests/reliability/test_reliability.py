@@ -6,7 +6,7 @@ Real redis-server and gunicorn on loopback: concurrency, a killed worker, a kill
 
 import pytest
 
-from bench import hostile, reliability
+from bench import crowds, hostile, reliability
 
 pytestmark = pytest.mark.e2e
 
@@ -29,12 +29,13 @@ pytestmark = pytest.mark.e2e
         (hostile.new_names, {"requests": 720}),
         (hostile.first_hits_race, {"clients": 20}),
         (hostile.rotating_agents, {"hits": 700}),
+        (crowds.stalled_crowd, {"deadline": 3.0}),
     ],
     ids=[
         "one-counter", "100-counters", "worker-kill", "redis-kill-always",
         "redis-kill-everysec", "redis-unreachable", "slow-redis", "hostile-input", "privacy",
         "beacon-flood", "out-of-memory", "private-probes", "new-names", "first-hits-race",
-        "rotating-agents",
+        "rotating-agents", "stalled-crowd-shipped-cap",
     ],
 )  # fmt: skip
 def test_scenario(scenario, kwargs, tmp_path):
