@@ -20,7 +20,6 @@ from counter.names import (
     InvalidName,
     counter_from_parts,
     counter_from_path,
-    page_key,
 )
 from counter.params import BadParameter, parse_int
 from counter.responses import text
@@ -206,13 +205,6 @@ def script(request: HttpRequest) -> HttpResponse:
         "Access-Control-Allow-Origin": "*",
     }
     return _respond(_SCRIPT, "text/javascript; charset=utf-8", headers)
-
-
-def page_counter(namespace: str, path: str) -> Counter:
-    """The counter of one page: ``p.<hash of the path keyed with the site's secret>`` (any
-    path, always a valid name; see names.page_key)."""
-    site = counter_from_parts(namespace=namespace, key=SITE_KEY)
-    return Counter(namespace, page_key(path, store.page_secret(site)))
 
 
 @require_http_methods(["POST", "OPTIONS"])

@@ -14,10 +14,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from counter import store
-from counter.embeds import page_counter
 from counter.names import Counter
 from counter.store import pages as store_pages
 from counter.store.connection import get_client
+from tests.page_names import page_counter
 
 pytestmark = pytest.mark.real_redis
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -8,11 +8,11 @@ import io
 from django.core.management import call_command
 
 from counter import clock, store
-from counter.embeds import page_counter
 from counter.names import Counter
 from counter.store import pages as store_pages
 from counter.store.connection import get_client
 from counter.store.keys import counter_key
+from tests.page_names import page_counter
 
 SITE = Counter("real.example", "site")
 BROWSER = {"content_type": "text/plain", "HTTP_USER_AGENT": "Mozilla/5.0 Firefox/133.0"}

@@ -5,8 +5,8 @@ words and its exact JSON shapes (the live clients' suite is tests/e2e/test_count
 import pytest
 
 from counter import store
-from counter.embeds import page_counter
 from counter.names import Counter
+from tests.page_names import page_counter
 
 PAGE = "https://blog.example.org/posts/one?utm=x#top"
 SITE = Counter("blog.example.org", "site")

@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 
 from counter import clock, store
-from counter.embeds import page_counter
 from counter.names import Counter
 from counter.store.connection import get_client
 from counter.store.keys import counter_key
+from tests.page_names import page_counter
 from tests.servers import ProofSite
 
 SITE = Counter("owner.example", "site")
