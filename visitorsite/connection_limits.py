@@ -171,6 +171,13 @@ INCOMPLETE = Refusal(
 MALFORMED = Refusal(
     400, "Bad Request", "The request body is malformed.", "refused-body-malformed", linger=True
 )
+UNKNOWN_CODING = Refusal(
+    400,
+    "Bad Request",
+    "The request's Transfer-Encoding is not one this server reads (chunked).",
+    "refused-transfer-coding",
+    linger=True,
+)
 TOO_MANY = Refusal(
     429,
     "Too Many Requests",

@@ -26,6 +26,8 @@ costs nothing more: no timer, no read, no syscall of its own.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import resource
 import socket
@@ -42,6 +44,7 @@ from gunicorn.http.errors import (
     InvalidHeader,
     LimitRequestHeaders,
     NoMoreData,
+    UnsupportedTransferCoding,
 )
 from gunicorn.workers.ggevent import GeventWorker as _GeventWorker
 
@@ -51,6 +54,7 @@ from visitorsite.connection_limits import (
     MALFORMED,
     TOO_LARGE,
     TOO_MANY,
+    UNKNOWN_CODING,
     AddressCount,
     ConnectionLimits,
     Refusal,
@@ -100,7 +104,8 @@ class Response(wsgi.Response):
         line any stranger could write at will.
         """
         if self.body_omitted:
-            self.send_headers()
+            with _reader_gone():
+                self.send_headers()
             return
         if (
             self.headers_sent
@@ -108,7 +113,8 @@ class Response(wsgi.Response):
             or type(arg) is not bytes
             or self.response_length != len(arg)
         ):
-            super().write(arg)
+            with _reader_gone():
+                super().write(arg)
             return
         sock, held = self.sock, _Held()
         self.sock = held
@@ -117,14 +123,27 @@ class Response(wsgi.Response):
         finally:
             self.sock = sock
         self.sent += len(arg)
-        sock.sendall(held.data + arg)
+        with _reader_gone():
+            sock.sendall(held.data + arg)
 
     def write_file(self, respiter) -> None:
         """A file answer: its headers alone when it may carry no body (see ``write``)."""
-        if self.body_omitted:
-            self.send_headers()
-            return
-        super().write_file(respiter)
+        with _reader_gone():
+            if self.body_omitted:
+                self.send_headers()
+                return
+            super().write_file(respiter)
+
+
+@contextlib.contextmanager
+def _reader_gone():
+    """A send that timed out (the client stopped reading: its socket's timeout is the request
+    deadline, set in handle_request) ends the connection as a client that went away does:
+    quietly (gunicorn logs a timed-out send with its traceback, a broken pipe at DEBUG)."""
+    try:
+        yield
+    except TimeoutError:
+        raise BrokenPipeError(errno.EPIPE, "the client stopped reading its answers") from None
 
 
 class _Late(Exception):
@@ -195,7 +214,12 @@ class GeventWorker(_GeventWorker):
         return gevent.Timeout(max(deadline - time.monotonic(), 0.001), _Late())
 
     def handle_error(self, req, client, addr, exc) -> None:
-        """A request late past its deadline is answered 408; anything else as gunicorn does."""
+        """A request late past its deadline is answered 408, a transfer coding gunicorn does
+        not know 400 (gunicorn answers it 501: a 5xx any stranger could cause); anything
+        else as gunicorn does."""
+        if isinstance(exc, UnsupportedTransferCoding):
+            self._refuse(client, UNKNOWN_CODING, "-", time.monotonic())
+            return
         if isinstance(exc, _Late):
             deadline = self._first_deadline.get(gevent.getcurrent(), time.monotonic())
             self._refuse(client, LATE, "-", deadline - self.limits.request_deadline)
@@ -205,6 +229,8 @@ class GeventWorker(_GeventWorker):
     def handle_request(self, listener_name, req, sock, addr):
         """Read the request's body (bounded, before its deadline) and then run the app."""
         deadline = self._first_deadline.pop(gevent.getcurrent(), None)
+        if sock.timeout is None:  # gevent's, in Python: no syscall. Bounds every send too.
+            sock.settimeout(self.limits.request_deadline)
         reader = req.body.reader
         if type(reader) is not LengthReader or reader.length:
             started = time.monotonic()

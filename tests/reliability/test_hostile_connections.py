@@ -256,3 +256,36 @@ def test_past_its_cap_an_address_is_answered_429_at_once(capped):
             break
         time.sleep(0.05)
     assert status == 200
+
+
+def test_an_unknown_transfer_coding_is_a_400_not_a_5xx(service):
+    head = request_head("GET", "/healthz", Transfer_Encoding="foo", Connection="close")
+    with connect(service.port) as sock:
+        sock.sendall(head)
+        answer = until_closed(sock, 2.0)
+    assert status_of(answer) == 400
+    assert b"Transfer-Encoding" in answer
+
+
+def test_a_client_that_stops_reading_its_answers_is_cut_off_at_the_deadline(service):
+    """Thousands of pipelined requests, none of the answers read: once the answers fill the
+    socket's buffers each send waits, and past REQUEST_DEADLINE the connection is closed
+    (it used to stay open, a greenlet and megabytes of buffers held, for as long as the
+    client liked)."""
+    requests = 60_000  # their answers (~12 MB) outgrow any socket buffer
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.bind(("127.0.0.40", 0))
+        sock.connect(("127.0.0.1", service.port))
+        sock.settimeout(DEADLINE + SLACK + 2)
+        with contextlib.suppress(OSError):  # the server stops reading, then closes
+            sock.sendall(request_head("GET", "/healthz") * requests)
+        time.sleep(DEADLINE + SLACK)
+        received = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(1 << 20):
+                received += chunk
+    finally:
+        sock.close()
+    assert received.count(b"HTTP/1.1 200 ") < requests  # cut off before the last answer
