@@ -71,9 +71,12 @@ class KeyRequired(Exception):
 MALFORMED = "Malformed Namespace/Key"
 
 
-def api_view(*, cors: bool = True, counter_in_path: bool = True, countapi=True):
+def api_view(
+    *, cors: bool = True, counter_in_path: bool = True, countapi=True, writes: bool = False
+):
     """Parse the counter from the path (CountAPI's magic names resolved: ``request.magic``),
-    allow GET/POST (and HEAD, OPTIONS), answer every error as JSON. The view gets
+    allow GET/POST (and HEAD, OPTIONS), answer every error as JSON. A view that ``writes``
+    (CountAPI writes on GET too) refuses HEAD and browser prefetches, which only read. The view gets
     ``(request, counter)`` or ``(request)``. Resolving a magic name writes nothing: a site's
     page secret is made by the page view that pays for the site (visits.count_page_view)."""
 
@@ -92,6 +95,11 @@ def api_view(*, cors: bool = True, counter_in_path: bool = True, countapi=True):
                     request, {"error": "method not allowed"}, status=405, cors=cors
                 )
                 response["Allow"] = "GET, HEAD, POST, OPTIONS"
+                return response
+            if writes and not visitors.should_count(request):  # HEAD, a prefetch
+                message = "this endpoint writes: HEAD and prefetches only read; use GET or POST"
+                response = json_response(request, {"error": message}, status=405, cors=cors)
+                response["Allow"] = "GET, POST, OPTIONS"
                 return response
             try:
                 # The query first, before anything counts: one Django refuses (too many
@@ -274,7 +282,7 @@ def get(request: HttpRequest, counter: Counter) -> HttpResponse:
     )
 
 
-@api_view(counter_in_path=False)
+@api_view(counter_in_path=False, writes=True)
 def create(request: HttpRequest) -> HttpResponse:
     namespace = _param(request, "namespace") or None
     return _create(request, namespace, _param(request, "key") or None, v1=False)
@@ -338,7 +346,7 @@ def info(request: HttpRequest, counter: Counter) -> HttpResponse:
     return json_response(request, payload, counter=counter)
 
 
-@api_view(cors=False)
+@api_view(cors=False, writes=True)
 def set_value(request: HttpRequest, counter: Counter) -> HttpResponse:
     reveal_page(request, counter)
     value = _int_param(request, "value")
@@ -355,7 +363,7 @@ def set_value(request: HttpRequest, counter: Counter) -> HttpResponse:
     return json_response(request, payload, status=code, cors=False, counter=counter)
 
 
-@api_view(cors=False)
+@api_view(cors=False, writes=True)
 def update(request: HttpRequest, counter: Counter) -> HttpResponse:
     reveal_page(request, counter)
     amount = _int_param(request, "amount")
@@ -377,7 +385,7 @@ def update(request: HttpRequest, counter: Counter) -> HttpResponse:
     return json_response(request, payload, status=code, cors=False, counter=counter)
 
 
-@api_view(cors=False)
+@api_view(cors=False, writes=True)
 def reset(request: HttpRequest, counter: Counter) -> HttpResponse:
     _is_admin(request, counter, required=True)
     status, _ = store.set_total(counter, 0, require_reset_enabled=False)
@@ -386,7 +394,7 @@ def reset(request: HttpRequest, counter: Counter) -> HttpResponse:
     return json_response(request, {"value": 0}, cors=False, counter=counter)
 
 
-@api_view(cors=False)
+@api_view(cors=False, writes=True)
 def delete(request: HttpRequest, counter: Counter) -> HttpResponse:
     _is_admin(request, counter, required=True)
     if not store.delete(counter):
@@ -397,7 +405,7 @@ def delete(request: HttpRequest, counter: Counter) -> HttpResponse:
     return json_response(request, payload, cors=False, counter=counter)
 
 
-@api_view(cors=False, countapi=False)
+@api_view(cors=False, countapi=False, writes=True)
 def rotate_admin_key(request: HttpRequest, counter: Counter) -> HttpResponse:
     """A new admin key for the counter (POST, with the current key or ADMIN_TOKEN); the old
     key stops working at once. The new key is shown in this answer only. A page counter has

@@ -63,6 +63,8 @@ def parse_object(text: str) -> dict[str, Scalar]:
                 f"{name[:40]!r} must be a string, number, true, false or null: a JSON body "
                 "holds no nested objects or arrays"
             )
+        if len(fields) >= _MAX_FIELDS and name not in fields:
+            raise BadParameter(f"the JSON body has more than {_MAX_FIELDS} fields")
         try:
             fields[name], pos = _SCALAR(text, pos)
         except StopIteration:
@@ -75,6 +77,10 @@ def parse_object(text: str) -> dict[str, Scalar]:
         if not text.startswith(",", pos):
             raise _not_json("',' or '}'", pos)
         pos = _SPACE.match(text, pos + 1).end()
+
+
+# As many as Django takes in a query string or a form (DATA_UPLOAD_MAX_NUMBER_FIELDS).
+_MAX_FIELDS = 1000
 
 
 def _only_space_after(text: str, pos: int, fields: dict[str, Scalar]) -> dict[str, Scalar]:

@@ -476,3 +476,28 @@ def test_what_reaches_djangos_own_400_is_answered_in_the_routes_language(path, i
     response = bad_request(RequestFactory().get(path))
     assert response.status_code == 400
     assert _is_json(response) == is_json
+
+
+def test_a_json_body_of_more_than_1000_fields_is_refused(client):
+    body = "{" + ",".join(f'"f{n}": 1' for n in range(1001)) + "}"
+    response = client.post("/hit/json/fields", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "more than 1000 fields" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "url", ["/create?namespace=heads&key=made", "/update/heads/counted?amount=1"]
+)
+@pytest.mark.parametrize("headers", [{"REQUEST_METHOD": "HEAD"}, {"HTTP_SEC_PURPOSE": "prefetch"}])
+def test_head_and_prefetches_do_not_write(client, url, headers):
+    from counter import store
+    from counter.names import Counter
+
+    assert client.get("/create?namespace=heads&key=counted").status_code == 200
+    headers = dict(headers)
+    method = headers.pop("REQUEST_METHOD", "GET")
+    response = client.generic(method, url, **headers)
+    assert response.status_code == 405
+    assert "GET" in response["Allow"]
+    assert store.total(Counter("heads", "made")) is None
+    assert store.total(Counter("heads", "counted")) == 0
