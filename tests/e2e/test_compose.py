@@ -9,8 +9,11 @@ import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -207,3 +210,38 @@ def test_dockerignore_is_an_allow_list_of_the_runtime_files():
     assert allowed == RUNTIME_FILES
     for name in allowed:
         assert (REPO / name).exists(), name
+
+
+def test_compose_web_stops_with_exit_0_within_its_grace_with_a_live_stream_open(compose, tmp_path):
+    """What ``docker-compose stop web`` does: SIGTERM to gunicorn's master (PID 1 in the
+    container) alone, then SIGKILL once stop_grace_period is over. A live stream was what held
+    a worker past compose's old 10 s grace (exit 137)."""
+    redis_command = list(compose["services"]["redis"]["command"])
+    redis_command[redis_command.index("--dir") + 1] = str(tmp_path / "redis-data")
+    redis = RedisServer(tmp_path / "redis-data", args=tuple(redis_command[1:])).start()
+    web = None
+    try:
+        web = gunicorn_service(tmp_path, redis.url, command=compose["services"]["web"]["command"])
+        http_get(web.url + "/count")
+        stream = socket.create_connection(("127.0.0.1", web.port), timeout=10)
+        stream.sendall(b"GET /live/default/visitor_count HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        received = b""
+        while b"retry:" not in received:
+            chunk = stream.recv(4096)
+            assert chunk, received
+            received += chunk
+        grace = _seconds(compose["services"]["web"]["stop_grace_period"])
+        started = time.monotonic()
+        try:
+            web.process.send_signal(signal.SIGTERM)
+            status = web.process.wait(timeout=grace)
+        finally:
+            stream.close()
+        elapsed = time.monotonic() - started
+        assert status == 0
+        assert elapsed < grace
+        print(f"stopped in {elapsed:.1f} s")  # shown with -s: the figure the docs quote
+    finally:
+        if web is not None:
+            web.stop(sig=signal.SIGKILL)
+        redis.stop()

@@ -6,6 +6,7 @@ its grace period.
 """
 
 import shutil
+import socket
 import subprocess
 import time
 import uuid
@@ -105,16 +106,37 @@ def _grace(duration: str) -> float:
     return float(duration[:-1])
 
 
+def _open_live_stream(port: int) -> socket.socket:
+    """A live-count stream, held open: what kept a worker busy past compose's old grace."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(b"GET /live/default/visitor_count HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    received = b""
+    while b"retry:" not in received:
+        chunk = sock.recv(4096)
+        assert chunk, received
+        received += chunk
+    assert received.startswith(b"HTTP/1.1 200"), received
+    return sock
+
+
 def test_compose_stops_web_cleanly_within_its_grace(compose_project):
+    """Exit status 0 (not 137, SIGKILL after the grace), a live stream open meanwhile."""
     project, config = compose_project
     up = subprocess.run([*project, "up", "-d", "--build", "--wait"], capture_output=True)
     assert up.returncode == 0, up.stderr.decode()
     container = subprocess.run(
         [*project, "ps", "-q", "web"], capture_output=True, text=True, check=True
     ).stdout.strip()
+    published = subprocess.run(
+        [*project, "port", "web", "8000"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    stream = _open_live_stream(int(published.rsplit(":", 1)[1]))
 
     started = time.monotonic()
-    stop = subprocess.run([*project, "stop", "web"], capture_output=True, timeout=120)
+    try:
+        stop = subprocess.run([*project, "stop", "web"], capture_output=True, timeout=120)
+    finally:
+        stream.close()
     elapsed = time.monotonic() - started
     assert stop.returncode == 0, stop.stderr.decode()
 
