@@ -4,7 +4,7 @@
 #   make lock   regenerate the locks (requirements*.txt) from pyproject.toml
 #               (UPGRADE=--upgrade to move every pin to the newest release allowed)
 # PYTHON picks the interpreter (PYTHON=python3.13 make run); a venv made by another version
-# is made anew.
+# is made anew (not by stop-redis, which only talks to the server: any existing venv will do).
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
@@ -94,7 +94,9 @@ lock: $(VENV)/.dev-installed-$(PYVER)
 	$(LOCK) --extra dev -c requirements.txt -o requirements-dev.txt
 	$(LOCK) --extra dev --extra bench -c requirements-dev.txt -o bench/requirements.txt
 
-stop-redis: $(VENV)/.installed-$(PYVER)
+# Only talks to the server: any existing venv will do, whatever PYTHON says (rebuilding it with
+# another Python only to learn the server is not running helped nobody). Set up only if none.
+stop-redis: $(if $(wildcard $(BIN)/python),,$(VENV)/.installed-$(PYVER))
 	$(BIN)/python manage.py embedded_redis stop
 
 clean:

@@ -28,11 +28,16 @@ class Counter(NamedTuple):
         return f"{self.namespace}/{self.key}"
 
 
+def _shown(value: object) -> str:
+    """A name as an error message quotes it: cut at 80 characters (it may be a stranger's)."""
+    return value if isinstance(value, str) and len(value) <= 80 else f"{str(value)[:80]}..."
+
+
 def _check(kind: str, value: str, legacy: bool) -> str:
     # Not dots only: "." and ".." are resolved away in a URL by browsers and proxies.
     pattern = _LEGACY_NAME if legacy else _NAME
     if not isinstance(value, str) or not pattern.fullmatch(value) or not value.strip("."):
-        shown = value if isinstance(value, str) and len(value) <= 80 else f"{str(value)[:80]}..."
+        shown = _shown(value)
         raise InvalidName(
             f"invalid {kind} {shown!r}: use {1 if legacy else 3} to 64 characters from "
             "A-Z a-z 0-9 _ . -, not only dots"
@@ -51,6 +56,11 @@ def counter_from_path(path: str, *, legacy: bool = False) -> Counter:
     namespace, slash, key = path.partition("/")
     if not slash:
         return counter_from_parts(namespace=DEFAULT_NAMESPACE, key=path, legacy=legacy)
+    if "/" in key:  # the name is wrong as a whole, not its key: say so
+        raise InvalidName(
+            f"invalid counter name {_shown(path)!r}: {path.count('/') + 1} parts, use "
+            "namespace/key or a key alone"
+        )
     return counter_from_parts(namespace=namespace, key=key, legacy=legacy)
 
 

@@ -1,5 +1,8 @@
 """Shared fixtures: fakeredis by default, a real redis-server and gunicorn on request."""
 
+import logging
+import os
+
 import fakeredis
 import pytest
 from django_redis import get_redis_connection
@@ -10,6 +13,31 @@ from visitorsite.settings import cache_config
 
 def _cache_settings(location: str = "", **options) -> dict:
     return {"default": cache_config(url=location, **options)}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quiet_console():
+    """The service's console handler writes nowhere while the tests run. It holds the stderr
+    it found when Django set logging up (before pytest's capture under ``manage.py test``) and
+    writes from its own thread whenever it gets to it, so its lines fell between pytest's
+    (hundreds in a full run). pytest's own handlers get the same records (on these loggers
+    too) and show them for a failing test only."""
+    from visitorsite import logqueue
+
+    queues = {
+        handler
+        for name in ("visitorsite", "counter")
+        for handler in logging.getLogger(name).handlers
+        if isinstance(handler, logqueue.QueueHandler)
+    }
+    consoles = [console for queue in queues for console in queue.handlers]
+    logqueue.flush()
+    with open(os.devnull, "w") as sink:
+        previous = [console.setStream(sink) for console in consoles]
+        yield
+        logqueue.flush()
+        for console, stream in zip(consoles, previous, strict=True):
+            console.setStream(stream)
 
 
 @pytest.fixture

@@ -1,6 +1,18 @@
-"""``python manage.py test`` hands over to pytest (the runner pytest-django documents)."""
+"""``python manage.py test`` hands over to pytest (the runner pytest-django documents).
 
+pytest is a dev dependency: the venv ``make run`` makes has only the runtime ones, where
+``manage.py test`` ended in a ModuleNotFoundError traceback. It now says in one line how to
+get them.
+"""
+
+import importlib.util
 import sys
+
+from django.core.management.base import CommandError
+
+MISSING_DEV_DEPENDENCIES = (
+    "the tests need the dev dependencies: make test (or pip install -r requirements-dev.txt)"
+)
 
 
 class PytestTestRunner:
@@ -14,7 +26,13 @@ class PytestTestRunner:
         parser.add_argument("--keepdb", action="store_true", help="accepted for compatibility")
 
     def run_tests(self, test_labels, **kwargs) -> int:
-        import pytest
+        try:
+            import pytest
+        except ImportError as exc:
+            raise CommandError(MISSING_DEV_DEPENDENCIES) from exc
+        # Looked up, not imported: pytest rewrites its plugins' asserts only if it imports them.
+        if importlib.util.find_spec("pytest_django") is None:
+            raise CommandError(MISSING_DEV_DEPENDENCIES)
 
         argv = []
         if self.verbosity == 0:

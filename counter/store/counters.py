@@ -31,6 +31,7 @@ _CREATE = scripts.load("create.lua")
 _SET = scripts.load("set.lua")
 _UPDATE = scripts.load("update.lua")
 _ROTATE = scripts.load("rotate.lua")
+_RESET = scripts.load("reset.lua")
 
 # The largest total either way: past 2^53 - 1 neither Redis' Lua nor JSON clients (doubles)
 # hold a count exactly. set, update, create and import refuse to pass it; a hit at it too.
@@ -309,11 +310,26 @@ def delete(counter: Counter, *, now: datetime | None = None) -> bool:
     return deleted > 0
 
 
-def reset(counter: Counter, *, value: int = 0) -> int:
-    """Set the total to ``value`` atomically; return the total it had before (0 if none)."""
+def reset(
+    counter: Counter, *, value: int = 0, create: bool = False, now: datetime | None = None
+) -> int | None:
+    """Start the counter over at ``value``, atomically; return the total it had before, or
+    None when it did not exist (made at ``value`` only with ``create``; else nothing is
+    written). Its daily history, uniques and bot hits are cleared with the total, so the
+    history never shows more hits than the total (scripts/reset.lua); its metadata stays."""
+    today = (now or clock.now()).date()
+    days = settings.COUNTER_RETENTION_DAYS + 1
+    fields = ["n", "m", "d", "du", "uv", "b"]
+    fields += [f"u:{day_field(today - timedelta(days=offset))}" for offset in range(days)]
+    keys = tuple(counter_key(counter, field) for field in fields)
     with STORE_ERRORS:
-        old = get_client().set(counter_key(counter, "n"), value, get=True)
-    return 0 if old is None else int(old)
+        client = get_client()
+        status, old = run(_RESET, keys, (value, int(create), int(time.time() * 1000)))
+        if status == 2:
+            client.incr(stat_key("keys_created"))
+    if status in (-1, 2):
+        return None
+    return int(old)
 
 
 def iter_counters(*, namespace: str | None = None) -> Iterator[Counter]:

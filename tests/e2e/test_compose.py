@@ -6,9 +6,14 @@ with the binary the embedded default runs: compose's image is of the same major 
 """
 
 import json
+import os
+import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -130,4 +135,113 @@ def test_compose_commands_serve_on_loopback(compose, tmp_path):
     finally:
         if web is not None:
             web.stop(sig=15)
+        redis.stop()
+
+
+def _seconds(duration: str) -> float:
+    """A Compose duration of whole units (``30s``, ``1m30s``) in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    parts = re.findall(r"(\d+)([hms])", duration)
+    assert "".join(n + u for n, u in parts) == duration, duration
+    return sum(int(n) * units[u] for n, u in parts)
+
+
+def _gunicorn_setting(name: str) -> int:
+    """A setting as gunicorn.conf.py computes it with no override in the environment (in a
+    child: the file patches and registers things at import)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEB_")}
+    env["WEB_WORKER_CLASS"] = "sync"  # not gevent: nothing to monkey-patch for a read
+    code = f"import runpy; print(runpy.run_path('gunicorn.conf.py')[{name!r}])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout.strip())
+
+
+@pytest.mark.parametrize("name", ["docker-compose.yml", "docker-compose.sentinel.yml"])
+def test_compose_waits_for_a_graceful_stop(name):
+    """web's grace outlasts gunicorn's graceful timeout (compose's default 10 s did not: exit
+    137 after 11 s), and every Redis gets time to write out its AOF."""
+    services = yaml.safe_load((REPO / name).read_text())["services"]
+    graceful = _gunicorn_setting("graceful_timeout")
+    assert _seconds(services["web"]["stop_grace_period"]) > graceful
+    for service_name, service in services.items():
+        if "--appendonly" in service.get("command", []):
+            assert _seconds(service.get("stop_grace_period", "10s")) > 10, service_name
+
+
+def test_the_readme_describes_the_compose_healthchecks(compose):
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("### docker-compose") :]
+    section = section[: section.index("\n## ")]
+    web_check = " ".join(compose["services"]["web"]["healthcheck"]["test"])
+    (path,) = re.findall(r"/(?:healthz|readyz)", web_check)
+    assert f"healthchecked on `{path}`" in section
+    assert "/healthz" not in section  # the image's liveness check is not compose's
+    grace = compose["services"]["web"]["stop_grace_period"]
+    assert f"`web` {_seconds(grace):.0f} s" in section
+
+
+def test_dockerfile_code_is_roots_and_pip_runs_quietly_as_root():
+    """The app user may write its data directory, not the code it runs."""
+    dockerfile = (REPO / "Dockerfile").read_text()
+    copies = [line for line in dockerfile.splitlines() if line.startswith("COPY ")]
+    assert copies
+    assert not [line for line in copies if "--chown" in line]
+    assert "chown app:app /app/var" in dockerfile
+    assert "PIP_ROOT_USER_ACTION=ignore" in dockerfile
+    assert "STOPSIGNAL SIGTERM" in dockerfile
+
+
+RUNTIME_FILES = {"manage.py", "gunicorn.conf.py", "requirements.txt", "visitorsite/", "counter/"}
+
+
+def test_dockerignore_is_an_allow_list_of_the_runtime_files():
+    """Everything is ignored, then the runtime files are let in: a new file in the repository
+    (a secret, a dev tool) stays out of the image unless it is named here."""
+    lines = [
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines[0] == "*"
+    allowed = {line[1:] for line in lines if line.startswith("!")}
+    assert allowed == RUNTIME_FILES
+    for name in allowed:
+        assert (REPO / name).exists(), name
+
+
+def test_compose_web_stops_with_exit_0_within_its_grace_with_a_live_stream_open(compose, tmp_path):
+    """What ``docker-compose stop web`` does: SIGTERM to gunicorn's master (PID 1 in the
+    container) alone, then SIGKILL once stop_grace_period is over. A live stream was what held
+    a worker past compose's old 10 s grace (exit 137)."""
+    redis_command = list(compose["services"]["redis"]["command"])
+    redis_command[redis_command.index("--dir") + 1] = str(tmp_path / "redis-data")
+    redis = RedisServer(tmp_path / "redis-data", args=tuple(redis_command[1:])).start()
+    web = None
+    try:
+        web = gunicorn_service(tmp_path, redis.url, command=compose["services"]["web"]["command"])
+        http_get(web.url + "/count")
+        stream = socket.create_connection(("127.0.0.1", web.port), timeout=10)
+        stream.sendall(b"GET /live/default/visitor_count HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        received = b""
+        while b"retry:" not in received:
+            chunk = stream.recv(4096)
+            assert chunk, received
+            received += chunk
+        grace = _seconds(compose["services"]["web"]["stop_grace_period"])
+        started = time.monotonic()
+        try:
+            web.process.send_signal(signal.SIGTERM)
+            status = web.process.wait(timeout=grace)
+        finally:
+            stream.close()
+        elapsed = time.monotonic() - started
+        assert status == 0
+        assert elapsed < grace
+        print(f"stopped in {elapsed:.1f} s")  # shown with -s: the figure the docs quote
+    finally:
+        if web is not None:
+            web.stop(sig=signal.SIGKILL)
         redis.stop()

@@ -120,7 +120,8 @@ def test_a_hit_answers_the_unique_visitor_days_when_asked(any_store):
 # Up to the largest total, 2^53 - 1 (past it a hit is refused: test_limits_and_errors.py).
 @pytest.mark.parametrize("start", [99_999_999_999_999, 999_999_999_999_998, 2**53 - 3])
 def test_large_totals_come_back_exact(any_store, start):
-    store.reset(SITE, value=start)  # the API accepts up to 15 digits; JavaScript is exact to 2^53
+    # The API accepts up to 15 digits; JavaScript is exact to 2^53.
+    store.reset(SITE, value=start, create=True)
     hit = store.hit(SITE, visitor_id="a", now=NOON, uniques=True)
     assert (hit.total, hit.new_visitor_today, hit.today, hit.unique_visitor_days) == (
         start + 1,

@@ -79,7 +79,7 @@ def test_import_refuses_totals_past_the_limit(any_store):
     line = json.dumps({"namespace": "big", "key": "numbers", "total": LIMIT + 1})
     with pytest.raises(BackupError, match=str(LIMIT)):
         parse_line(line)
-    store.reset(BIG, value=LIMIT - 1)
+    store.reset(BIG, value=LIMIT - 1, create=True)
     counter, data = parse_line(json.dumps({"namespace": "big", "key": "numbers", "total": 2}))
     with pytest.raises(ValueError, match=str(LIMIT)):
         store.import_counter(counter, data, replace=False)

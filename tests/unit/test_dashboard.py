@@ -78,7 +78,7 @@ def test_range_switch(web):
 
 
 def test_figures_have_thousands_separators(web):
-    store.reset(Counter("site", "big"), value=1234566)
+    store.reset(Counter("site", "big"), value=1234566, create=True)
     web.get("/count/site/big")
     body = web.get("/d/site/big").content.decode()
     assert 'data-live="/live/site/big">1,234,567</dd>' in body

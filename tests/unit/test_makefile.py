@@ -1,0 +1,43 @@
+"""Makefile targets, dry-run (``make -n``) on a copy: what they would run, nothing run."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.servers import REPO
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+def _dry_run(workdir: Path, *args: str) -> list[str]:
+    shutil.copy(REPO / "Makefile", workdir / "Makefile")
+    (workdir / "requirements.txt").touch()
+    result = subprocess.run(
+        ["make", "-n", *args], cwd=workdir, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def _venv(workdir: Path) -> None:
+    python = workdir / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/bin/sh\necho 3.11\n")
+    python.chmod(0o755)
+
+
+@pytest.mark.parametrize("python", ["python3", "python3.99-not-installed"])
+def test_stop_redis_uses_the_existing_venv_whatever_python_says(tmp_path, python):
+    """It only talks to the server: no venv rebuilt with another Python first."""
+    _venv(tmp_path)
+    assert _dry_run(tmp_path, "stop-redis", f"PYTHON={python}") == [
+        ".venv/bin/python manage.py embedded_redis stop"
+    ]
+
+
+def test_stop_redis_sets_a_venv_up_where_there_is_none(tmp_path):
+    commands = "\n".join(_dry_run(tmp_path, "stop-redis", "PYTHON=python3"))
+    assert "python3 -m venv .venv" in commands
+    assert commands.endswith(".venv/bin/python manage.py embedded_redis stop")
