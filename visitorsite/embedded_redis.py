@@ -38,7 +38,9 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -361,8 +363,21 @@ _started_here: dict[Path, int] = {}
 
 
 def _own(data_dir: Path) -> None:
-    """This process started the server of ``data_dir``: it stops it when it ends."""
+    """This process started the server of ``data_dir``: it stops it when it ends.
+
+    A process that SIGTERM would end on the spot (the default action: no exit handler runs),
+    such as a management command, exits through ``sys.exit`` instead, so that it still stops
+    the server. Processes with a SIGTERM handler of their own (gunicorn's master, runserver)
+    keep it.
+    """
     _started_here[data_dir] = os.getpid()
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    sys.exit(128 + signum)  # the shell's status for a process ended by that signal
 
 
 def stop_started_here() -> None:
