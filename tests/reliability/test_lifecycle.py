@@ -9,6 +9,7 @@ count was lost (hits before the stop, the total read after a restart).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -150,6 +151,17 @@ def clean_log(log: Path) -> list[str]:
     return [line for line in log.read_text().splitlines() if BAD_LOG_LINE.search(line)]
 
 
+@pytest.fixture
+def data_dir(tmp_path):
+    """The service's data directory; whatever a failed test left running for it is ended."""
+    directory = tmp_path / "data"
+    yield directory
+    EmbeddedRedis(directory).stop()
+    for pid in processes_of(directory):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
+
+
 RUNSERVER = [sys.executable, "manage.py", "runserver", "--noreload"]
 RUNSERVER_RELOADER = [sys.executable, "manage.py", "runserver"]
 WAYS = {"gunicorn": GUNICORN, "runserver": RUNSERVER, "runserver-reloader": RUNSERVER_RELOADER}
@@ -170,8 +182,7 @@ WAYS = {"gunicorn": GUNICORN, "runserver": RUNSERVER, "runserver-reloader": RUNS
         ("runserver-reloader", "SIGTERM", False),
     ],
 )
-def test_a_stop_is_fast_clean_and_leaves_nothing_running(tmp_path, way, how, stream):
-    data_dir = tmp_path / "data"
+def test_a_stop_is_fast_clean_and_leaves_nothing_running(tmp_path, data_dir, way, how, stream):
     service = start(WAYS[way], data_dir, tmp_path / "first.log")
     live = None
     try:
@@ -206,8 +217,7 @@ def test_a_stop_is_fast_clean_and_leaves_nothing_running(tmp_path, way, how, str
     assert clean_log(tmp_path / "again.log") == []
 
 
-def test_after_kill_9_the_next_start_reuses_the_orphan(tmp_path):
-    data_dir = tmp_path / "data"
+def test_after_kill_9_the_next_start_reuses_the_orphan(tmp_path, data_dir):
     service = start(GUNICORN, data_dir, tmp_path / "first.log")
     try:
         assert [count(service) for _ in range(HITS)] == [1, 2, 3]
@@ -236,8 +246,7 @@ def test_after_kill_9_the_next_start_reuses_the_orphan(tmp_path):
     wait_until(lambda: not processes_of(data_dir), timeout=5, what="the orphan to stop")
 
 
-def test_a_running_server_is_reused_and_left_alone(tmp_path):
-    data_dir = tmp_path / "data"
+def test_a_running_server_is_reused_and_left_alone(tmp_path, data_dir):
     server = EmbeddedRedis(data_dir)
     manage = [sys.executable, "manage.py", "embedded_redis", "start"]
     subprocess.run(manage, cwd=REPO, env=base_env(DATA_DIR=str(data_dir)), check=True, timeout=60)
@@ -260,8 +269,7 @@ def test_a_running_server_is_reused_and_left_alone(tmp_path):
     [["check"], ["reset_count", "default/visitor_count", "--value", "7"]],
     ids=["check", "reset_count"],
 )
-def test_a_management_command_stops_the_server_it_started(tmp_path, command):
-    data_dir = tmp_path / "data"
+def test_a_management_command_stops_the_server_it_started(data_dir, command):
     result = subprocess.run(
         [sys.executable, "manage.py", *command],
         cwd=REPO,
@@ -275,8 +283,40 @@ def test_a_management_command_stops_the_server_it_started(tmp_path, command):
     assert "Traceback" not in result.stderr
 
 
-def test_a_management_command_leaves_a_running_server_running(tmp_path):
-    data_dir = tmp_path / "data"
+HOLD = "from django.core.cache import cache; cache.get('x'); print('ready', flush=True); input()"
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "SIGTERM"])
+def test_a_management_command_stopped_midway_stops_the_server_it_started(data_dir, how):
+    """A long command (here a shell that touched the store, then waits) stopped by Ctrl-C or
+    SIGTERM still stops the server it started."""
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", HOLD],
+        cwd=REPO,
+        env=base_env(DATA_DIR=str(data_dir)),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == b"ready\n"
+        assert len(servers_of(data_dir)) == 1
+        if how == "ctrl-c":
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.terminate()
+        process.wait(timeout=15)
+        left = processes_of(data_dir)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert left == {}
+
+
+def test_a_management_command_leaves_a_running_server_running(data_dir):
     server = EmbeddedRedis(data_dir)
     manage = [sys.executable, "manage.py"]
     env = base_env(DATA_DIR=str(data_dir))
@@ -292,10 +332,9 @@ def test_a_management_command_leaves_a_running_server_running(tmp_path):
 
 
 @pytest.mark.parametrize("way", ["runserver", "runserver-reloader"])
-def test_runserver_starts_the_server_before_the_first_request(tmp_path, way):
+def test_runserver_starts_the_server_before_the_first_request(tmp_path, data_dir, way):
     """The project's runserver runs (not staticfiles' own), so the embedded server is up
     before anything is served, and the first count costs what any other does."""
-    data_dir = tmp_path / "data"
     log = tmp_path / "web.log"
     service = start(WAYS[way], data_dir, log)
     try:
