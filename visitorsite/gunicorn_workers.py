@@ -35,6 +35,7 @@ import time
 from typing import ClassVar
 
 import gevent
+from gevent import monkey
 from gunicorn.http import wsgi
 from gunicorn.http.body import LengthReader
 from gunicorn.http.errors import (
@@ -67,6 +68,7 @@ _SCRATCH = bytearray(65536)  # where lingering reads go: nobody reads it back
 # Open files a worker needs besides its client connections (listeners, Redis, logs, pipes).
 _SPARE_FILES = 64
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_PLAIN_SOCKET = monkey.get_original("socket", "socket")
 _STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGQUIT, signal.SIGTERM})
 _MALFORMED_BODY = (
     ChunkMissingTerminator,
@@ -198,9 +200,8 @@ class GeventWorker(_GeventWorker):
         self.alive = False
         self._end_streams()
         for idle in list(self._idle):
-            # The greenlet waiting for its next request reads an end of file and closes.
             with contextlib.suppress(KeyError, OSError):
-                self._clients[idle].shutdown(socket.SHUT_RD)
+                _end_reading(self._clients[idle])
 
     def handle(self, listener, client, addr) -> None:
         """Serve a connection, unless its address already holds its share (429 at once)."""
@@ -313,6 +314,18 @@ class GeventWorker(_GeventWorker):
             except OSError:  # gone, or nothing (more) to read
                 pass
         _log_refusal(method, refusal, started)
+
+
+def _end_reading(client: socket.socket) -> None:
+    """Shut the connection for reading, so that the greenlet waiting for its next request
+    reads an end of file and closes it quietly. Done on a plain socket over the same file
+    descriptor: gevent's own ``shutdown`` would wake the reader with EBADF instead, which
+    gunicorn logs as an ERROR with a traceback."""
+    plain = _PLAIN_SOCKET(fileno=client.fileno())
+    try:
+        plain.shutdown(socket.SHUT_RD)
+    finally:
+        plain.detach()  # the descriptor stays the client's
 
 
 def _linger(sock) -> None:

@@ -10,6 +10,7 @@ count was lost (hits before the stop, the total read after a restart).
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import re
 import signal
@@ -104,6 +105,29 @@ class LiveStream:
         self.reader.join(5)
 
 
+class IdleConnection:
+    """A keep-alive connection that has had one answer and then waits, as a browser's does."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.connection.request("GET", "/healthz")
+        response = self.connection.getresponse()
+        assert response.status == 200
+        response.read()
+        assert not response.will_close, "the connection should be kept alive"
+
+    def closed_by_server(self) -> bool:
+        sock = self.connection.sock
+        sock.settimeout(1)
+        try:
+            return sock.recv(100) == b""
+        except OSError:  # reset: closed too
+            return True
+
+    def close(self) -> None:
+        self.connection.close()
+
+
 def start(command: list[str], data_dir: Path, log: Path, **env: str) -> WebServer:
     port = free_port()
     bind = f"127.0.0.1:{port}"
@@ -168,39 +192,46 @@ WAYS = {"gunicorn": GUNICORN, "runserver": RUNSERVER, "runserver-reloader": RUNS
 
 
 @pytest.mark.parametrize(
-    ("way", "how", "stream"),
+    ("way", "how", "held"),
     [
-        ("gunicorn", "ctrl-c", True),
-        ("gunicorn", "SIGINT", True),
-        ("gunicorn", "SIGTERM", True),
-        ("gunicorn", "SIGQUIT", True),
-        ("gunicorn", "SIGTERM", False),
-        ("gunicorn", "ctrl-c", False),
-        ("runserver", "ctrl-c", True),
-        ("runserver", "SIGTERM", True),
-        ("runserver-reloader", "ctrl-c", True),
-        ("runserver-reloader", "SIGTERM", False),
+        ("gunicorn", "ctrl-c", "stream"),
+        ("gunicorn", "SIGINT", "stream"),
+        ("gunicorn", "SIGTERM", "stream"),
+        ("gunicorn", "SIGQUIT", "stream"),
+        ("gunicorn", "SIGTERM", None),
+        ("gunicorn", "SIGTERM", "keep-alive"),
+        ("gunicorn", "ctrl-c", None),
+        ("runserver", "ctrl-c", "stream"),
+        ("runserver", "SIGTERM", "stream"),
+        ("runserver-reloader", "ctrl-c", "stream"),
+        ("runserver-reloader", "SIGTERM", None),
     ],
 )
-def test_a_stop_is_fast_clean_and_leaves_nothing_running(tmp_path, data_dir, way, how, stream):
+def test_a_stop_is_fast_clean_and_leaves_nothing_running(tmp_path, data_dir, way, how, held):
     service = start(WAYS[way], data_dir, tmp_path / "first.log")
-    live = None
+    live = idle = None
     try:
         assert servers_of(data_dir), "the embedded server should run for the service"
         counted = [count(service) for _ in range(HITS)]
         assert counted == [1, 2, 3]
-        if stream:
+        if held == "keep-alive":
+            idle = IdleConnection(service.port)
+        elif held == "stream":
             live = LiveStream(service.port)
         took = stop(service, how)
+        if idle is not None:
+            assert idle.closed_by_server()
     finally:
         if service.process is not None:
             service.stop()
         if live is not None:
             live.close()
+        if idle is not None:
+            idle.close()
     left = processes_of(data_dir)
     if left:  # a moment for the last exits to be reaped, then nothing may remain
         wait_until(lambda: not processes_of(data_dir), timeout=3, what=f"{left} to exit")
-    print(f"{way} stopped by {how}, stream open: {stream}: {took:.2f} s")
+    print(f"{way} stopped by {how}, holding {held}: {took:.2f} s")
     assert took < STOP_SECONDS, f"the stop took {took:.1f} s"
     assert clean_log(tmp_path / "first.log") == []
     if live is not None:
