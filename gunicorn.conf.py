@@ -101,18 +101,19 @@ def on_starting(server):
     import django
 
     django.setup()
-    from visitorsite.embedded_redis import announce, stop_if_started_here
+    from visitorsite.embedded_redis import announce
 
-    announce()
-    # Stop the server again if this master exits before it serves (a bind lost to a race).
-    atexit.register(stop_if_started_here, os.getpid())
+    announce()  # a server started here is stopped by on_exit (or at exit, if never ready)
 
 
-def when_ready(server):
-    """Listening: from now on the embedded server outlives this master only as documented."""
-    from visitorsite.embedded_redis import forget_started_here
+def on_exit(server):
+    """The master's last act on a stop by SIGINT, SIGTERM or SIGQUIT: its workers are gone, so
+    no request can see the embedded server vanish. Stop it if this master started it; one
+    that was already running is left alone. (A master that exits before it serves, a bind
+    lost to a race, stops it from the exit handler embedded_redis registers.)"""
+    from visitorsite.embedded_redis import stop_started_here
 
-    forget_started_here()
+    stop_started_here()
 
 
 def _exit_if_address_taken(server):

@@ -11,6 +11,10 @@ once a second, however many streams watch it (``_Watch``). A stream ends after
 LIVE_STREAM_SECONDS (browsers' EventSource reconnects by itself); a worker serves at most
 LIVE_STREAMS_PER_WORKER streams and a client address LIVE_STREAMS_PER_CLIENT (429 past
 either). A private counter's stream needs its key (``?token=``: EventSource sends no headers).
+
+When the process stops (``end_streams``, called from the gunicorn worker's exit path and from
+runserver), every open stream ends at once with a one-second reconnect hint, so browsers move
+to the next process instead of holding the stop for the graceful timeout.
 """
 
 import json
@@ -28,6 +32,10 @@ from counter.responses import text
 
 _POLL_SECONDS = 1.0
 _HEARTBEAT_SECONDS = 15.0
+# A stream's last words when the process stops: reconnect in a second (to the next process).
+GOODBYE = "retry: 1000\n: this server is stopping; reconnect\n\n"
+# Set once the process is stopping: streams wait on it instead of sleeping, so they wake at once.
+_ending = threading.Event()
 
 
 class _Watch:
@@ -93,12 +101,28 @@ def _events(counter: Counter, first: dict) -> Iterator[str]:
             said = time.monotonic()
         if time.monotonic() >= ends:
             return
-        time.sleep(_POLL_SECONDS)
+        if _ending.wait(_POLL_SECONDS):
+            yield GOODBYE
+            return
         try:
             figures = _watch.read(counter)
         except store.StoreUnavailable:
             yield 'event: unavailable\ndata: {"error": "the counter store is unavailable"}\n\n'
             return
+
+
+def end_streams(*, wait: float = 0.0) -> None:
+    """The process is stopping: end every open stream now, each with ``GOODBYE``.
+
+    A stream otherwise lasts LIVE_STREAM_SECONDS and would hold the stop for the whole graceful
+    timeout (then a SIGKILL). Safe in a signal handler with ``wait=0``; with ``wait`` it waits
+    that long at most for the streams to have sent their goodbye and closed (runserver, whose
+    serving threads die with the process).
+    """
+    _ending.set()
+    deadline = time.monotonic() + wait
+    while _watch.streams and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 class _Stream:

@@ -18,14 +18,19 @@ survive restarts. Its files are private: the data directory is 0700 and the serv
 umask 077, so its AOF, log and socket are its owner's alone (files an older version left
 readable are tightened at start).
 
-Lifetime: the server is a child of the process that started it and is in its process group,
-so Ctrl-C in the terminal stops the service and the server together (it shuts down cleanly on
-SIGINT, flushing its AOF). If the service is killed any other way, the server keeps running
-and the next start reuses it; ``python manage.py embedded_redis stop`` stops it explicitly.
+Lifetime: one owner, the process that started the server, stops it when it ends (SHUTDOWN,
+so its AOF is flushed), however it ends short of kill -9: gunicorn's master after its workers
+are gone (``on_exit``), runserver's watching process, any management command. A process that
+found the server running leaves it alone. The server runs in a session of its own, so that
+Ctrl-C in the terminal reaches the service only: were the server in the terminal's process
+group it would die at once, under workers still finishing their requests and streams. After a
+kill -9 the server keeps running and the next start reuses it;
+``python manage.py embedded_redis stop`` stops it explicitly.
 """
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import functools
 import hashlib
@@ -33,7 +38,9 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -257,6 +264,7 @@ class EmbeddedRedis:
                 stderr=subprocess.DEVNULL,
                 cwd=self.data_dir,
                 umask=0o077,  # its AOF, log, pid file: owner only
+                start_new_session=True,  # out of the terminal's reach: its owner stops it
             )
             deadline = time.monotonic() + _START_TIMEOUT
             while not self.answers():
@@ -335,7 +343,7 @@ def start_embedded() -> str:
             return _ensured[server.data_dir]
         started = server.ensure_running()
         if started:
-            _started_here.add(server.data_dir)
+            _own(server.data_dir)
         logger.info(
             "Redis: embedded %s %s at %s; data (AOF, fsync %s) in %s",
             server.describe() or "server",
@@ -348,26 +356,56 @@ def start_embedded() -> str:
         return server.url
 
 
-_started_here: set[Path] = set()
+# The servers this process started, by data directory, with the pid that started each one:
+# a forked child (a gunicorn worker) inherits this module's state and its exit handlers, but
+# owns nothing.
+_started_here: dict[Path, int] = {}
 
 
-def stop_if_started_here(pid: int) -> None:
-    """Stop the servers this process started and has not handed on (``forget_started_here``).
+def _own(data_dir: Path) -> None:
+    """This process started the server of ``data_dir``: it stops it when it ends.
 
-    For a service that fails to start after starting its server: it must not leave an orphan.
-    ``pid`` guards against forked children, which inherit exit handlers.
+    A process that SIGTERM would end on the spot (the default action: no exit handler runs),
+    such as a management command, exits through ``sys.exit`` instead, so that it still stops
+    the server. Processes with a SIGTERM handler of their own (gunicorn's master, runserver)
+    keep it.
     """
-    if os.getpid() != pid:
-        return
-    for data_dir in list(_started_here):
-        EmbeddedRedis(data_dir).stop()
-        logger.info("Redis: stopped the embedded server of %s: the service did not start", data_dir)
-    _started_here.clear()
+    _started_here[data_dir] = os.getpid()
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
-def forget_started_here() -> None:
-    """The service is up: the servers it started now live and stop as documented."""
-    _started_here.clear()
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    sys.exit(128 + signum)  # the shell's status for a process ended by that signal
+
+
+def stop_started_here() -> None:
+    """Stop the servers this process started (and has not handed on), cleanly.
+
+    Runs at the exit of every process that started one: gunicorn's ``on_exit`` hook calls it in
+    the master once its workers are gone, and an exit handler covers runserver and management
+    commands (normal exit, an exception, SystemExit, Ctrl-C). A server found running is never
+    in the list, so it is left alone.
+    """
+    pid = os.getpid()
+    for data_dir, owner in list(_started_here.items()):
+        if owner != pid:
+            continue
+        del _started_here[data_dir]
+        if EmbeddedRedis(data_dir).stop():
+            logger.info("Redis: embedded server stopped; data kept in %s", data_dir)
+
+
+atexit.register(stop_started_here)  # a no-op in a process that started nothing
+
+
+def hand_over_started_here() -> None:
+    """The servers this process started are meant to outlive it (``embedded_redis start``)."""
+    pid = os.getpid()
+    for data_dir, owner in list(_started_here.items()):
+        if owner == pid:
+            del _started_here[data_dir]
 
 
 def masked_url(url: str) -> str:

@@ -4,9 +4,9 @@ On SIGINT or SIGQUIT gunicorn's workers call ``sys.exit`` from the signal handle
 worker that handler runs in a greenlet while the main greenlet is already leaving, so every
 Ctrl-C printed two tracebacks (``SystemExit`` out of gevent's threading shutdown) per worker;
 gunicorn's maintainers leave it so (benoitc/gunicorn#3239). Here those signals stop the worker
-the way SIGTERM does: no new connections, requests in flight finish (for at most
-``graceful_timeout``), then the worker exits through its normal path, queued metrics
-written.
+the way SIGTERM does: no new connections, open live streams ended at once with a reconnect
+hint (counter.live.end_streams), requests in flight finish (for at most ``graceful_timeout``),
+then the worker exits through its normal path, queued metrics written.
 
 gunicorn writes a response's headers and its body with two ``sendall`` calls, each a trip
 through the loopback or network stack (and gevent asks the kernel for the send buffer's size
@@ -30,11 +30,13 @@ import contextlib
 import errno
 import io
 import resource
+import signal
 import socket
 import time
 from typing import ClassVar
 
 import gevent
+from gevent import monkey
 from gunicorn.http import wsgi
 from gunicorn.http.body import LengthReader
 from gunicorn.http.errors import (
@@ -69,6 +71,8 @@ _SCRATCH = bytearray(65536)  # where lingering reads go: nobody reads it back
 # Open files a worker needs besides its client connections (listeners, Redis, logs, pipes).
 _SPARE_FILES = 64
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_PLAIN_SOCKET = monkey.get_original("socket", "socket")
+_STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGQUIT, signal.SIGTERM})
 _MALFORMED_BODY = (
     ChunkMissingTerminator,
     InvalidChunkExtension,
@@ -170,11 +174,19 @@ class GeventWorker(_GeventWorker):
     limits: ClassVar[ConnectionLimits] = ConnectionLimits()
 
     def init_process(self) -> None:
+        # Until init_signals, this forked child still has the master's signal handlers, which
+        # only queue a signal for the master's loop: a stop sent during a worker's boot was
+        # lost, and the master waited the whole graceful timeout for it. Held until then.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         wsgi.Response = Response  # what gunicorn's wsgi.create builds, in this worker only
         self._per_address = AddressCount(self.limits.connections_per_address)
         # The first request's deadline, by the greenlet serving its connection, until its
         # headers are read (gunicorn's keep-alive loop asks timeout_ctx() for their timer).
         self._first_deadline: dict[gevent.Greenlet, float] = {}
+        # Each connection by the greenlet serving it, and those idle between two requests
+        # (keep-alive): closed at once when the worker stops, not held for ``keepalive``.
+        self._clients: dict[gevent.Greenlet, socket.socket] = {}
+        self._idle: set[gevent.Greenlet] = set()
         _before, soft = raise_open_files_limit(self.worker_connections)
         if soft < self.worker_connections + _SPARE_FILES:
             self.log.warning(
@@ -183,10 +195,31 @@ class GeventWorker(_GeventWorker):
                 soft,
                 self.worker_connections,
             )
+        # Imported here, after the master's django.setup(): the signal handler must not import.
+        from counter.live import end_streams
+
+        self._end_streams = end_streams
         super().init_process()
 
+    def init_signals(self) -> None:
+        """gunicorn's handlers, then the stop signals held since the fork are let in."""
+        super().init_signals()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
     def handle_quit(self, sig, frame) -> None:
+        """SIGINT and SIGQUIT: as SIGTERM (see the module's docstring)."""
+        self.handle_exit(sig, frame)
+
+    def handle_exit(self, sig, frame) -> None:
+        """Stop taking connections, end the open live streams now (each told to reconnect in
+        a second) and close the idle keep-alive connections: left alone, a stream would hold
+        the stop for the whole graceful timeout (then a SIGKILL), an idle connection for
+        ``keepalive``. Requests in flight finish; their connections close after the answer."""
         self.alive = False
+        self._end_streams()
+        for idle in list(self._idle):
+            with contextlib.suppress(KeyError, OSError):
+                _end_reading(self._clients[idle])
 
     def handle(self, listener, client, addr) -> None:
         """Serve a connection, unless its address already holds its share (429 at once)."""
@@ -197,10 +230,13 @@ class GeventWorker(_GeventWorker):
             return
         me = gevent.getcurrent()
         self._first_deadline[me] = time.monotonic() + self.limits.request_deadline
+        self._clients[me] = client
         try:
             super().handle(listener, client, addr)
         finally:
             self._first_deadline.pop(me, None)
+            self._clients.pop(me, None)
+            self._idle.discard(me)
             if group is not None:
                 self._per_address.give_back(group)
 
@@ -208,8 +244,10 @@ class GeventWorker(_GeventWorker):
         """The timer gunicorn reads a request's headers under: for a connection's first
         request, what is left of its deadline (then a 408); for later ones, gunicorn's own
         keep-alive timer, which bounds the wait and the headers together (then a close)."""
-        deadline = self._first_deadline.get(gevent.getcurrent())
+        me = gevent.getcurrent()
+        deadline = self._first_deadline.get(me)
         if deadline is None:
+            self._idle.add(me)
             return super().timeout_ctx()
         return gevent.Timeout(max(deadline - time.monotonic(), 0.001), _Late())
 
@@ -228,7 +266,9 @@ class GeventWorker(_GeventWorker):
 
     def handle_request(self, listener_name, req, sock, addr):
         """Read the request's body (bounded, before its deadline) and then run the app."""
-        deadline = self._first_deadline.pop(gevent.getcurrent(), None)
+        me = gevent.getcurrent()
+        self._idle.discard(me)
+        deadline = self._first_deadline.pop(me, None)
         if sock.timeout is None:  # gevent's, in Python: no syscall. Bounds every send too.
             sock.settimeout(self.limits.request_deadline)
         reader = req.body.reader
@@ -238,7 +278,10 @@ class GeventWorker(_GeventWorker):
             if refusal is not None:
                 self._refuse(sock, refusal, req.method, started)
                 raise StopIteration  # gunicorn's keep-alive loop: close the connection
-        return super().handle_request(listener_name, req, sock, addr)
+        answered = super().handle_request(listener_name, req, sock, addr)
+        if not self.alive:  # stopping: no next request on this connection (nor its wait)
+            raise StopIteration
+        return answered
 
     def _read_body(self, req, sock, deadline: float) -> Refusal | None:
         """The whole body into memory, for the app to read as a file (``wsgi.input``); or why
@@ -296,6 +339,18 @@ class GeventWorker(_GeventWorker):
             except OSError:  # gone, or nothing (more) to read
                 pass
         _log_refusal(method, refusal, started)
+
+
+def _end_reading(client: socket.socket) -> None:
+    """Shut the connection for reading, so that the greenlet waiting for its next request
+    reads an end of file and closes it quietly. Done on a plain socket over the same file
+    descriptor: gevent's own ``shutdown`` would wake the reader with EBADF instead, which
+    gunicorn logs as an ERROR with a traceback."""
+    plain = _PLAIN_SOCKET(fileno=client.fileno())
+    try:
+        plain.shutdown(socket.SHUT_RD)
+    finally:
+        plain.detach()  # the descriptor stays the client's
 
 
 def _linger(sock) -> None:

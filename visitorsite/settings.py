@@ -226,7 +226,9 @@ CACHES = {
 # No SQL database: every fact lives in Redis.
 DATABASES: dict = {}
 
-INSTALLED_APPS = ["django.contrib.staticfiles", "counter"]
+# counter first: its runserver (embedded server started before the first request, stopped at
+# the end) must win over staticfiles' own, which it extends.
+INSTALLED_APPS = ["counter", "django.contrib.staticfiles"]
 
 # Lean on purpose: every layer runs on every hit (docs/BENCHMARKS.md).
 # - No CommonMiddleware: no URL here needs APPEND_SLASH/PREPEND_WWW. Host is validated on

@@ -64,3 +64,25 @@ def test_a_private_counters_stream_needs_its_key(web):
 def test_no_stream_for_a_missing_or_bad_name(web, path, status):
     assert web.get(f"/live/{path}").status_code == status
     assert list(store.iter_counters()) == []
+
+
+def test_a_stopping_process_ends_its_streams_at_once_with_a_reconnect_hint(web, monkeypatch):
+    import threading
+    import time
+
+    from counter import live
+
+    monkeypatch.setattr(live, "_ending", threading.Event())  # this test's process "stops"
+    web.get("/hit/live.example/visits")
+    streams = live._watch.streams
+    response = web.get("/live/live.example/visits")
+    chunks = iter(response.streaming_content)
+    assert next(chunks) == b"retry: 3000\n\n"
+    assert next(chunks).startswith(b"event: count\n")
+    started = time.monotonic()
+    live.end_streams()
+    assert [chunk.decode() for chunk in chunks] == [live.GOODBYE]
+    assert time.monotonic() - started < 0.5  # not LIVE_STREAM_SECONDS, nor a poll
+    assert live.GOODBYE.startswith("retry: 1000\n")
+    response.close()
+    assert live._watch.streams == streams  # its place given back

@@ -1,12 +1,15 @@
 """Start, inspect or stop the embedded server (Valkey by default) of the data directory.
 
+A server this command starts outlives it (that is what ``start`` is for); every other
+command stops at its end the server it started.
+
 ``status`` follows the LSB convention for init scripts: exit 0 when the server runs, 3 when
 it does not.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
-from visitorsite.embedded_redis import EmbeddedRedisError, embedded
+from visitorsite.embedded_redis import EmbeddedRedisError, embedded, hand_over_started_here
 
 NOT_RUNNING = 3  # LSB: "program is not running"
 
@@ -31,6 +34,7 @@ class Command(BaseCommand):
                 started = server.ensure_running()
             except EmbeddedRedisError as exc:
                 raise CommandError(str(exc)) from exc
+            hand_over_started_here()  # asked for: it outlives this command
             state = "started" if started else "already running"
             self.stdout.write(f"{state}: {server.describe()} at {where}")
         elif server.stop():
