@@ -297,7 +297,7 @@ def test_a_running_server_is_reused_and_left_alone(tmp_path, data_dir):
 
 @pytest.mark.parametrize(
     "command",
-    [["check"], ["reset_count", "default/visitor_count", "--value", "7"]],
+    [["check"], ["reset_count", "default/visitor_count", "--value", "7", "--create"]],
     ids=["check", "reset_count"],
 )
 def test_a_management_command_stops_the_server_it_started(data_dir, command):
@@ -354,7 +354,7 @@ def test_a_management_command_leaves_a_running_server_running(data_dir):
     subprocess.run([*manage, "embedded_redis", "start"], cwd=REPO, env=env, check=True, timeout=60)
     try:
         before = servers_of(data_dir)
-        reset = [*manage, "reset_count", "default/visitor_count", "--value", "7"]
+        reset = [*manage, "reset_count", "default/visitor_count", "--value", "7", "--create"]
         subprocess.run(reset, cwd=REPO, env=env, check=True, capture_output=True, timeout=60)
         assert servers_of(data_dir) == before
         assert server.answers()

@@ -1,5 +1,6 @@
 """Makefile targets, dry-run (``make -n``) on a copy: what they would run, nothing run."""
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,8 +15,16 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 def _dry_run(workdir: Path, *args: str) -> list[str]:
     shutil.copy(REPO / "Makefile", workdir / "Makefile")
     (workdir / "requirements.txt").touch()
+    # As from a shell: not as a sub-make of `make test`, whose flags and level it would
+    # inherit (and print "Entering directory" lines).
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
     result = subprocess.run(
-        ["make", "-n", *args], cwd=workdir, capture_output=True, text=True, timeout=60
+        ["make", "--no-print-directory", "-n", *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
