@@ -1,4 +1,4 @@
-"""Talking to Redis, and nothing about counters: the client, idle connections, one command
+"""Talking to Redis, and nothing about counters: the client, its pool, one command
 or script per round trip (with WAIT behind it when asked), and Redis trouble as one error.
 
 The client comes from the django-redis cache configured in ``CACHES["default"]``. Redis
@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
-import threading
-from functools import partial
 
 import hiredis
 import redis
@@ -93,36 +90,21 @@ STORE_ERRORS = _StoreErrors()
 
 
 class _Backend:
-    """The counting cache's Redis client, key prefix and idle connections: set up once per
-    process, again after a settings change (tests) or a fork (a new generation).
+    """The counting cache's Redis client and key prefix: set up once per process, again after
+    a settings change (tests) or a fork (a new generation).
 
     ``caches["default"]`` goes through asgiref's context-aware Local on every access, and
     ``make_key`` through django-redis' key function: measurable on a hit path that is one
     Redis round trip.
 
-    Scripts (every hit) run on connections built like the pool's and kept in ``idle``: a
-    request pops one (or makes one), and pushes it back once its answer is read. Taking one
-    from redis-py's pool and giving it back costs a lock, a pid check and connection metrics
-    each time, twice the instructions of the command itself (docs/BENCHMARKS.md); a list's
-    ``pop`` and ``append`` are atomic for threads and never switch greenlets. So there are
-    as many connections as requests in flight at once, whatever runs them: gthread's threads
-    or gevent's greenlets (a greenlet per client connection, so a connection per thread-local
-    would be a Redis connection per HTTP connection). At most the pool's ``max_connections``
-    (redis-py's default: 100) are open at once, as with the pool: beyond, a hit fails fast
-    (a 503) instead of opening connections without bound while Redis is slow.
+    Scripts (every hit) run on connections lent by the client's own redis-py pool, so that its
+    readiness check, reconnects, re-authentication, RESP3 and maintenance handling and
+    ``disconnect()`` apply to every connection. The pool opens as many as there are requests
+    in flight at once, up to its ``max_connections`` (redis-py's default: 100): beyond, a hit
+    fails fast (a 503) instead of opening connections without bound while Redis is slow.
     """
 
-    __slots__ = (
-        "client",
-        "generation",
-        "idle",
-        "limit",
-        "lock",
-        "new_connection",
-        "open",
-        "prefix",
-        "wait",
-    )
+    __slots__ = ("client", "generation", "pool", "prefix", "wait")
 
     def __init__(self, generation: int) -> None:
         cache = caches["default"]
@@ -133,36 +115,7 @@ class _Backend:
         # WAIT's (replicas, timeout ms) after a hit, or None
         self.wait = (replicas, int(settings.REDIS_WAIT_TIMEOUT * 1000)) if replicas else None
         # None for a Cluster or single-connection client: commands go through the client
-        self.new_connection = _connection_factory(self.client)
-        self.idle: list[redis.connection.AbstractConnection] = []
-        pool = getattr(self.client, "connection_pool", None)  # None: a Cluster client
-        self.limit = getattr(pool, "max_connections", 0)
-        self.open = 0  # connections made and not dropped, idle or in use
-        self.lock = threading.Lock()  # guards ``open``; never held across I/O
-
-    def checkout(self) -> redis.connection.AbstractConnection:
-        try:
-            return self.idle.pop()
-        except IndexError:  # none idle (or another thread took the last one): a new one
-            pass
-        with self.lock:
-            if self.open >= self.limit:
-                raise redis.ConnectionError("Too many connections")
-            self.open += 1
-        connection = self.new_connection()
-        try:
-            # Connected here, so that the readiness check finds a fresh socket: connecting
-            # from inside it would retry once, and a slow Redis would cost two timeouts.
-            connection.connect()
-        except BaseException:
-            self.drop(connection)
-            raise
-        return connection
-
-    def drop(self, connection: redis.connection.AbstractConnection) -> None:
-        connection.disconnect()
-        with self.lock:
-            self.open -= 1
+        self.pool: redis.ConnectionPool | None = _pool(self.client)
 
 
 _backend: _Backend | None = None
@@ -206,53 +159,13 @@ def kept(name: str) -> dict:
     return entry[1]
 
 
-def _connection_factory(client: redis.Redis):
-    """Makes connections like the pool's (same server, Sentinel look-up, timeouts, TLS), not
-    connected yet; None for a Cluster or single-connection client."""
+def _pool(client: redis.Redis) -> redis.ConnectionPool | None:
+    """The client's connection pool, None for a Cluster or single-connection client (or one
+    with client-side caching): their commands go through the client itself."""
     pool = getattr(client, "connection_pool", None)
-    if pool is None or client.connection is not None or pool.cache is not None:
+    if pool is None or client.connection is not None or getattr(pool, "cache", None) is not None:
         return None
-    return partial(pool.connection_class, **pool.connection_kwargs)
-
-
-def _ready(connection: redis.connection.AbstractConnection) -> None:
-    """The pool's own check before lending a connection: bytes or EOF waiting on an idle one
-    mean Redis closed it (a restart, a timeout, CLIENT KILL): connect afresh, not fail.
-
-    Under gevent, ``can_read`` goes through gevent's poll, a trip through the hub that costs
-    more CPU than one poll(2), which would never yield. That trip is what keeps the worker
-    fair: without it, p99 under load rose from ~30 ms to 120-200 ms (docs/BENCHMARKS.md)."""
-    try:
-        if connection.can_read():
-            raise redis.ConnectionError("Connection has data")
-    except (redis.ConnectionError, redis.TimeoutError, OSError):
-        connection.disconnect()
-        connection.connect()
-        if connection.can_read():
-            raise redis.ConnectionError("Connection not ready") from None
-
-
-def _write(connection: redis.connection.AbstractConnection, data: bytes) -> None:
-    """``send_packed_command`` for one buffer, errors and all, in one send(2) a hit: gevent's
-    ``sendall`` first asks the kernel for the socket's send buffer size, on every call."""
-    # A no-op unless the URL sets health_check_interval; a failed PING connects afresh, so
-    # the socket is read after it.
-    connection.check_health()
-    sock = connection._sock
-    if not isinstance(sock, socket.socket):  # fakeredis
-        connection.send_packed_command((data,), check_health=False)
-        return
-    try:
-        sent = sock.send(data)
-        while sent < len(data):  # the kernel took part of it: the rest waits for room
-            data = data[sent:]
-            sent = sock.send(data)
-    except TimeoutError:
-        connection.disconnect()
-        raise redis.TimeoutError("Timeout writing to socket") from None
-    except OSError as exc:
-        connection.disconnect()
-        raise redis.ConnectionError(f"Error while writing to socket: {exc}") from exc
+    return pool
 
 
 def get_client() -> redis.Redis:
@@ -260,31 +173,31 @@ def get_client() -> redis.Redis:
 
 
 def send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
-    """One command on an idle connection, without redis-py 8's per-command wrapping.
+    """One command on a connection of the pool, without redis-py's per-command wrapping.
 
     ``Redis.execute_command`` adds a retry closure, timing and observability recording around
-    every command, and the pool a checkout and a return: together twice the client CPU of the
-    command itself (docs/BENCHMARKS.md). A connection Redis closed (a restart) is replaced
-    before the command is sent; one that fails mid-command is closed, never reused.
+    every command: the hit path skips them, not the pool. A connection that fails
+    mid-command is disconnected before it goes back, so the next one to take it connects
+    afresh; one whose answer was read (an error answer too) is in step and goes back as is.
 
     With ``wait`` (REDIS_WAIT_REPLICAS), ``WAIT replicas timeout`` is written right behind the
     command, in the same round trip, and the answer comes once the replicas have the write.
     Cluster clients never get one (settings.py refuses the combination).
     """
-    if backend.new_connection is None:  # Cluster or single-connection clients
+    pool = backend.pool
+    if pool is None:  # Cluster or single-connection clients
         return backend.client.execute_command(*command)
-    connection = backend.checkout()
+    connection = pool.get_connection()
     try:
-        _ready(connection)
         # hiredis packs in C what redis-py's serializer first re-splits and re-checks argument
-        # by argument in Python: 1 us against 3 a hit (our arguments are str, bytes and int,
-        # which it takes as they are).
+        # by argument in Python (our arguments are str, bytes and int, which it takes as they
+        # are); one buffer, so one send a hit.
         packed = hiredis.pack_command(command)
         if wait is None:
-            _write(connection, packed)
+            connection.send_packed_command((packed,))
             reply = connection.read_response()
         else:
-            _write(connection, packed + hiredis.pack_command(("WAIT", *wait)))
+            connection.send_packed_command((packed + hiredis.pack_command(("WAIT", *wait)),))
             try:
                 reply = connection.read_response()
             except redis.ResponseError:  # NOSCRIPT, say: WAIT's answer follows all the same
@@ -293,12 +206,13 @@ def send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
             if connection.read_response() < wait[0]:
                 metrics.count(metrics.REPLICATION_LAGGED)
     except redis.ResponseError:  # Redis answered: the connection is in step
-        backend.idle.append(connection)
+        pool.release(connection)
         raise
     except BaseException:  # unreachable, timed out, or cut short mid-answer
-        backend.drop(connection)
+        connection.disconnect()
+        pool.release(connection)
         raise
-    backend.idle.append(connection)
+    pool.release(connection)
     return reply
 
 

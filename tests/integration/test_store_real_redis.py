@@ -60,26 +60,35 @@ def test_a_command_longer_than_the_socket_buffer_is_written_whole(real_store):
     assert store.hit(SEED_COUNTER, visitor_id="v").total == 1  # the connection is in step
 
 
-def test_a_write_to_a_closed_connection_is_unavailable_and_the_next_hit_counts(
-    real_store, monkeypatch
-):
-    import counter.store.connection as connection
+def _next_connection():
+    """The connection the next hit will be lent: the pool's most recently given back."""
+    pool = current().pool
+    connection = pool.get_connection()
+    pool.release(connection)
+    return connection
+
+
+def test_a_write_that_fails_is_unavailable_and_the_next_hit_counts(real_store, monkeypatch):
+    import redis
 
     store.hit(SEED_COUNTER, visitor_id="v")
-    idle = current().idle[-1]
-    monkeypatch.setattr(connection, "_ready", lambda c: None)  # closed after the check
-    idle._sock.shutdown(2)
+    connection = _next_connection()
+
+    def closed(*args, **kwargs):  # Redis went away between the pool's check and the write
+        raise redis.ConnectionError("Error 32 while writing to socket. Broken pipe.")
+
+    monkeypatch.setattr(connection, "send_packed_command", closed)
     with pytest.raises(store.StoreUnavailable):
         store.hit(SEED_COUNTER, visitor_id="v")
-    assert idle._sock is None  # closed, and not lent again
+    assert not connection.is_connected  # closed before it went back
     monkeypatch.undo()
     assert store.hit(SEED_COUNTER, visitor_id="v").total == 2
 
 
 def test_a_health_check_that_reconnects_sends_the_hit_on_the_new_socket(real_store, monkeypatch):
     store.hit(SEED_COUNTER, visitor_id="v")
-    connection = current().idle[-1]
-    old_socket = connection._sock
+    connection = _next_connection()
+    before = {c["id"] for c in _clients(real_store)}
 
     def ping_failed_and_reconnected():  # what redis-py's check_health does on a failed PING
         monkeypatch.undo()  # once (connecting checks health too)
@@ -88,8 +97,10 @@ def test_a_health_check_that_reconnects_sends_the_hit_on_the_new_socket(real_sto
 
     monkeypatch.setattr(connection, "check_health", ping_failed_and_reconnected)
     assert store.hit(SEED_COUNTER, visitor_id="v").total == 2
-    assert connection._sock is not None
-    assert connection._sock is not old_socket
+    assert connection.is_connected
+    hit_by = [c["id"] for c in _clients(real_store) if c["cmd"] == "evalsha"]
+    assert hit_by
+    assert hit_by[0] not in before  # the new connection sent it
 
 
 def test_connections_are_as_many_as_hits_in_flight_not_threads(real_store, settings):
@@ -139,9 +150,7 @@ def test_a_connection_that_fails_mid_answer_is_closed_not_reused(real_store, mon
     import redis
 
     store.hit(SEED_COUNTER, visitor_id="v")
-    idle = current().idle
-    connection = idle[-1]  # the next hit's
-    others = len(idle) - 1
+    connection = _next_connection()
 
     def cut(*args, **kwargs):
         raise redis.TimeoutError("Timeout reading from socket")
@@ -149,9 +158,7 @@ def test_a_connection_that_fails_mid_answer_is_closed_not_reused(real_store, mon
     monkeypatch.setattr(connection, "read_response", cut)
     with pytest.raises(store.StoreUnavailable):
         store.hit(SEED_COUNTER, visitor_id="v")
-    assert connection not in idle  # dropped, its socket closed
-    assert len(idle) == others
-    assert connection._sock is None
+    assert not connection.is_connected  # its socket closed: never read again mid-answer
     monkeypatch.undo()
     # The hit may or may not have been counted before the answer was lost; the next is exact.
     assert store.hit(SEED_COUNTER, visitor_id="v").total == store.total(SEED_COUNTER)
@@ -173,17 +180,34 @@ def test_a_forked_child_counts_on_its_own_connection(real_store):
     assert store.hit(SEED_COUNTER, visitor_id="v").total == 3  # the parent's socket still works
 
 
-def test_connections_are_capped_like_the_pool(real_store):
+def test_connections_are_capped_by_the_pool(real_store):
+    import redis
+
     store.hit(SEED_COUNTER, visitor_id="v")
-    backend = current()
-    assert backend.limit == backend.client.connection_pool.max_connections
-    assert backend.open == len(backend.idle) >= 1
-    limit, backend.limit = backend.limit, backend.open
+    pool = current().pool
+    assert pool is current().client.connection_pool  # redis-py's own, not one beside it
+    limit, pool.max_connections = pool.max_connections, 1
+    taken = []
     try:
-        taken = [backend.checkout() for _ in range(backend.open)]  # all of them in use
+        while True:  # every connection the pool has, in use
+            try:
+                taken.append(pool.get_connection())
+            except redis.ConnectionError as exc:
+                assert "Too many connections" in str(exc)  # noqa: PT017
+                break
+        assert taken
         with pytest.raises(store.StoreUnavailable, match="Too many connections"):
             store.hit(SEED_COUNTER, visitor_id="v")  # fails fast, opens nothing
-        backend.idle.extend(taken)
+        for connection in taken:
+            pool.release(connection)
         assert store.hit(SEED_COUNTER, visitor_id="v").total == 2
     finally:
-        backend.limit = limit
+        pool.max_connections = limit
+
+
+def test_the_pools_disconnect_reaches_the_hit_paths_connections(real_store):
+    store.hit(SEED_COUNTER, visitor_id="v")
+    assert any(c["cmd"] == "evalsha" for c in _clients(real_store))
+    current().pool.disconnect()  # what a re-auth, a failover or a test's flush relies on
+    assert not any(c["cmd"] == "evalsha" for c in _clients(real_store))
+    assert store.hit(SEED_COUNTER, visitor_id="v").total == 2
