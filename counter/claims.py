@@ -15,6 +15,7 @@ import http.client
 import ipaddress
 import re
 import socket
+import ssl
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -63,6 +64,32 @@ def _address(host: str, port: int) -> str:
     return addresses[0]
 
 
+class _PinnedHTTP(http.client.HTTPConnection):
+    """An HTTP connection to the address checked by ``_address``, not to a new look-up of
+    its host name (which could answer another, private address the second time)."""
+
+    def __init__(self, host: str, port: int, address: str, *, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(_PinnedHTTP):
+    """As _PinnedHTTP, over TLS: the certificate is checked against the host name."""
+
+    default_port = http.client.HTTPS_PORT
+
+    def __init__(self, host: str, port: int, address: str, *, timeout: float):
+        super().__init__(host, port, address, timeout=timeout)
+        self.tls = ssl.create_default_context()
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.host)
+
+
 def fetch_proof(url: str) -> str:
     """The text at ``url`` (its first 4 KiB), fetched from the checked address with no
     redirect followed; ProofError for anything but a 200."""
@@ -71,13 +98,10 @@ def fetch_proof(url: str) -> str:
     host = parts.hostname or ""
     port = parts.port or (443 if https else 80)
     address = _address(host, port)
-    connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
-    connection = connection_class(host, port, timeout=settings.CLAIM_TIMEOUT)
-
-    def pinned(_where, timeout, source_address=None):  # the checked address, not a new look-up
-        return socket.create_connection((address, port), timeout, source_address)
-
-    connection._create_connection = pinned  # http.client's own hook for making the socket
+    if https:
+        connection = _PinnedHTTPS(host, port, address, timeout=settings.CLAIM_TIMEOUT)
+    else:
+        connection = _PinnedHTTP(host, port, address, timeout=settings.CLAIM_TIMEOUT)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request("GET", target, headers={"User-Agent": "visitorsite-claim/1"})

@@ -16,7 +16,6 @@ its last second of samples.
 """
 
 import atexit
-import bisect
 import hmac
 import logging
 import math
@@ -91,34 +90,12 @@ def write_samples() -> None:
     for metric, values in grouped.items():
         try:
             if isinstance(metric, Histogram):
-                _observe_all(metric, values)
+                for value in values:
+                    metric.observe(value)
             else:
                 metric.inc(math.fsum(values))
         except Exception:  # neither the other metrics nor the writer may stop (the queue grows)
             logger.exception("Could not write %d samples of %r", len(values), metric)
-
-
-def _observe_all(histogram: Histogram, values: list[float]) -> None:
-    """``observe`` each value, as one write to the sum and one to each bucket touched.
-
-    prometheus_client has no public bulk observe; its Histogram keeps ``_upper_bounds``,
-    ``_sum`` and ``_buckets`` (unchanged since 0.1). Should they ever go, each value is
-    observed on its own: slower, never wrong (a test checks the exposed buckets).
-    """
-    bounds = getattr(histogram, "_upper_bounds", None)
-    buckets = getattr(histogram, "_buckets", None)
-    total = getattr(histogram, "_sum", None)
-    if bounds is None or buckets is None or total is None:
-        for value in values:
-            histogram.observe(value)
-        return
-    per_bucket: dict[int, int] = {}
-    for value in values:
-        index = bisect.bisect_left(bounds, value)  # the first bound >= value, as observe()
-        per_bucket[index] = per_bucket.get(index, 0) + 1
-    total.inc(math.fsum(values))
-    for index, n in per_bucket.items():
-        buckets[index].inc(n)
 
 
 def _start_writer() -> None:
