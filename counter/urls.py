@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
-from counter import api, dashboard, embeds, live, metrics, views
+from counter import metrics
+from counter.web import api, dashboard, embeds, live, views
 
 
 def _counter_route(prefix: str, view, name: str):

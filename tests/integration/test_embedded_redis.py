@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from visitorsite import embedded_redis
-from visitorsite.embedded_redis import (
+from counter import embedded as embedded_redis
+from counter.embedded import (
     EmbeddedRedis,
     EmbeddedRedisError,
     find_redis_server,
@@ -201,7 +201,7 @@ def test_cache_uses_the_embedded_server_when_no_redis_url(settings, tmp_path, cl
             "LOCATION": "unix://embedded",
             "KEY_PREFIX": "visitorsite",
             "OPTIONS": {
-                "CONNECTION_FACTORY": "visitorsite.embedded_redis.EmbeddedConnectionFactory",
+                "CONNECTION_FACTORY": "counter.embedded.EmbeddedConnectionFactory",
                 "SOCKET_CONNECT_TIMEOUT": 0.25,
                 "SOCKET_TIMEOUT": 0.5,
             },

@@ -2,8 +2,8 @@ import pytest
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
+from counter.embedded import masked_url
 from visitorsite import settings as project_settings
-from visitorsite.embedded_redis import masked_url
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path):

@@ -15,18 +15,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 
-from counter import claims, magic, metrics, store, visitors
-from counter.creation import CREATE_DEFAULTS, AlreadyExists, create_counter
-from counter.names import (
-    SITE_KEY,
-    Counter,
-    InvalidName,
-    counter_from_parts,
-    counter_from_path,
-    governing,
-)
-from counter.params import BadParameter, parse_int, parse_object
-from counter.permissions import (
+from counter import metrics, store
+from counter.domain import claims, magic, visitors
+from counter.domain.creation import CREATE_DEFAULTS, AlreadyExists, create_counter
+from counter.domain.params import BadParameter, parse_int, parse_object
+from counter.domain.permissions import (
     Access,
     RateLimited,
     access,
@@ -39,8 +32,16 @@ from counter.permissions import (
     reveal_page,
     ruling_meta,
 )
-from counter.responses import json_response
-from counter.visits import count_hit, count_page_view
+from counter.domain.visits import count_hit, count_page_view
+from counter.names import (
+    SITE_KEY,
+    Counter,
+    InvalidName,
+    counter_from_parts,
+    counter_from_path,
+    governing,
+)
+from counter.web.responses import json_response
 
 VERSION = "1.0.0"
 
@@ -593,7 +594,7 @@ def counter_csv(request: HttpRequest, counter: Counter) -> HttpResponse:
 
 def openapi_json(request: HttpRequest) -> HttpResponse:
     """The OpenAPI document of this API."""
-    from counter.openapi import document
+    from counter.web.openapi import document
 
     response = HttpResponse(json.dumps(document(), indent=2), content_type="application/json")
     response["Access-Control-Allow-Origin"] = "*"

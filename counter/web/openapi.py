@@ -8,7 +8,7 @@ live server to it.
 
 from django.conf import settings
 
-from counter.claims import HOST_PATTERN
+from counter.domain.claims import HOST_PATTERN
 from counter.names import NAME_PATTERN
 from counter.store.dimensions import DIMENSIONS
 
