@@ -101,7 +101,7 @@ def on_starting(server):
     import django
 
     django.setup()
-    from visitorsite.embedded_redis import announce
+    from counter.embedded import announce
 
     announce()  # a server started here is stopped by on_exit (or at exit, if never ready)
 
@@ -111,7 +111,7 @@ def on_exit(server):
     no request can see the embedded server vanish. Stop it if this master started it; one
     that was already running is left alone. (A master that exits before it serves, a bind
     lost to a race, stops it from the exit handler embedded_redis registers.)"""
-    from visitorsite.embedded_redis import stop_started_here
+    from counter.embedded import stop_started_here
 
     stop_started_here()
 

@@ -34,8 +34,8 @@ from redis.backoff import NoBackoff  # noqa: E402
 from redis.retry import Retry  # noqa: E402
 
 from bench.results import write_results  # noqa: E402
+from counter.embedded import EmbeddedRedis  # noqa: E402
 from tests.servers import RedisServer, WebServer, base_env, free_port, http_get  # noqa: E402
-from visitorsite.embedded_redis import EmbeddedRedis  # noqa: E402
 
 BIN = Path(sys.executable).parent
 LOAD_SCRIPT = REPO / "bench" / "load.lua"

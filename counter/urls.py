@@ -1,6 +1,8 @@
 from django.urls import path, re_path
 
-from counter import api, dashboard, embeds, live, metrics, views
+from counter import metrics
+from counter.web import dashboard, embeds, live, views
+from counter.web.api import admin, countapi, v1
 
 
 def _counter_route(prefix: str, view, name: str):
@@ -16,16 +18,16 @@ urlpatterns = [
     re_path(r"^d/(?P<path>[\s\S]*)/unlock\Z", dashboard.unlock, name="unlock"),
     re_path(r"^d/(?P<path>[\s\S]*)\Z", dashboard.dashboard, name="dashboard"),
     # CountAPI / Abacus compatible
-    _counter_route("hit", api.hit, "api-hit"),
-    _counter_route("get", api.get, "api-get"),
-    _counter_route("info", api.info, "api-info"),
-    _counter_route("set", api.set_value, "api-set"),
-    _counter_route("update", api.update, "api-update"),
-    _counter_route("reset", api.reset, "api-reset"),
-    _counter_route("delete", api.delete, "api-delete"),
-    path("create", api.create, name="api-create"),
-    path("stats", api.stats, name="api-stats"),
-    path("api/openapi.json", api.openapi_json, name="api-openapi"),
+    _counter_route("hit", countapi.hit, "api-hit"),
+    _counter_route("get", countapi.get, "api-get"),
+    _counter_route("info", countapi.info, "api-info"),
+    _counter_route("set", countapi.set_value, "api-set"),
+    _counter_route("update", countapi.update, "api-update"),
+    _counter_route("reset", countapi.reset, "api-reset"),
+    _counter_route("delete", countapi.delete, "api-delete"),
+    path("create", countapi.create, name="api-create"),
+    path("stats", countapi.stats, name="api-stats"),
+    path("api/openapi.json", v1.openapi_json, name="api-openapi"),
     path("metrics", metrics.metrics_view, name="metrics"),
     # Embeds (names chosen so that common filter lists do not block them)
     re_path(r"^badge/(?P<path>[\s\S]*)\.svg\Z", embeds.badge, name="badge"),
@@ -37,15 +39,15 @@ urlpatterns = [
     # visitorsite v1
     re_path(
         r"^api/v1/counters/(?P<path>[\s\S]*)/admin-key\Z",
-        api.rotate_admin_key,
+        admin.rotate_admin_key,
         name="api-v1-admin-key",
     ),
-    re_path(r"^api/v1/counters/(?P<path>[\s\S]*)/claim\Z", api.claim, name="api-v1-claim"),
-    re_path(r"^api/v1/counters/(?P<path>[\s\S]*)\.csv\Z", api.counter_csv, name="api-v1-csv"),
+    re_path(r"^api/v1/counters/(?P<path>[\s\S]*)/claim\Z", admin.claim, name="api-v1-claim"),
+    re_path(r"^api/v1/counters/(?P<path>[\s\S]*)\.csv\Z", v1.counter_csv, name="api-v1-csv"),
     re_path(
         r"^api/v1/counters/(?P<path>[\s\S]*)/breakdown\Z",
-        api.breakdown,
+        v1.breakdown,
         name="api-v1-breakdown",
     ),
-    _counter_route("api/v1/counters", api.counter_detail, "api-v1-counter"),
+    _counter_route("api/v1/counters", v1.counter_detail, "api-v1-counter"),
 ]

@@ -8,7 +8,7 @@ import pytest
 from django_redis import get_redis_connection
 
 from tests.servers import RedisServer
-from visitorsite.settings import cache_config
+from visitorsite.caches import cache_config
 
 
 def _cache_settings(location: str = "", **options) -> dict:

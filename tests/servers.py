@@ -23,7 +23,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from visitorsite.embedded_redis import find_redis_server, server_version
+from counter.embedded import find_redis_server, server_version
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -118,7 +118,7 @@ def encode_runs(widths: dict[int, int]) -> list[int | list[int]]:
 
 
 def decode_runs(runs: list[int | list[int]]) -> dict[int, int]:
-    """The inverse of encode_runs (what counter/badges.py reads), to check the output."""
+    """The inverse of encode_runs (what counter/render/badges.py reads), to check the output."""
     widths: dict[int, int] = {}
     code_point = 0
     for run in runs:

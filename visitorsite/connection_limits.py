@@ -19,7 +19,7 @@ class SettingError(ValueError):
 
 
 def env_count(environ: Mapping[str, str], name: str, default: int) -> int:
-    """A whole number, 1 or more (as visitorsite/settings.py reads its counts)."""
+    """A whole number, 1 or more (as visitorsite/environment.py reads counts)."""
     value = environ.get(name, "").strip()
     if not value:
         return default
@@ -33,7 +33,7 @@ def env_count(environ: Mapping[str, str], name: str, default: int) -> int:
 
 
 def env_float(environ: Mapping[str, str], name: str, default: float) -> float:
-    """A positive number of seconds (as visitorsite/settings.py reads its durations)."""
+    """A positive number of seconds (as visitorsite/environment.py reads durations)."""
     value = environ.get(name, "").strip()
     if not value:
         return default

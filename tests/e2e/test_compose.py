@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from counter.embedded import find_redis_server, server_version
 from tests.servers import REPO, RedisServer, gunicorn_service, http_get
-from visitorsite.embedded_redis import find_redis_server, server_version
 
 pytestmark = pytest.mark.e2e
 

@@ -65,7 +65,7 @@ def _as_app_user(image: str, script: str) -> subprocess.CompletedProcess:
 
 
 def test_the_code_is_read_only_to_the_app_user(image):
-    for target in ("/app/manage.py", "/app/counter/views.py", "/app/new-file"):
+    for target in ("/app/manage.py", "/app/counter/web/views.py", "/app/new-file"):
         result = _as_app_user(image, f"touch {target}")
         assert result.returncode != 0, f"the app user could write {target}"
     assert _as_app_user(image, "id -u").stdout.strip() == "10001"

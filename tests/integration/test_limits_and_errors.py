@@ -74,7 +74,7 @@ def test_update_past_the_limit_is_a_400_naming_it(any_store, client):
 
 
 def test_import_refuses_totals_past_the_limit(any_store):
-    from counter.backup import BackupError, parse_line
+    from counter.domain.backup_format import BackupError, parse_line
 
     line = json.dumps({"namespace": "big", "key": "numbers", "total": LIMIT + 1})
     with pytest.raises(BackupError, match=str(LIMIT)):

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from counter import store, visitors
+from counter import store
+from counter.domain import visitors
+from counter.embedded import EmbeddedRedis
 from counter.names import SEED_COUNTER
 from tests.servers import wait_until
-from visitorsite.embedded_redis import EmbeddedRedis
 
 pytestmark = pytest.mark.real_redis
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from counter import store
+from counter.embedded import EmbeddedRedis
 from counter.names import SEED_COUNTER, Counter
 from tests.servers import RedisServer
-from visitorsite.embedded_redis import EmbeddedRedis
 
 pytestmark = pytest.mark.real_redis
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from counter.embedded import EmbeddedRedis
 from tests.servers import REPO, WebServer, base_env, free_port, http_get, wait_until
-from visitorsite.embedded_redis import EmbeddedRedis
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from counter import badges
+from counter.render import badges
 
 # Expected figures computed once with node 20 and the npm packages anafanafo 2.0.0 /
 # char-width-table-consumer 1.0.0 (what shields.io's badge-maker measures with):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from counter import badges
+from counter.render import badges
 
 SVG = "{http://www.w3.org/2000/svg}"
 

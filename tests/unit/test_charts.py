@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from counter.charts import render_chart
+from counter.render.charts import render_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 

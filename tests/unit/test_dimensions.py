@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from counter import dimensions
-from counter.dimensions import BadBeacon, Beacon, parse_beacon, referrer_name
+from counter.domain import dimension_values
+from counter.domain.dimension_values import BadBeacon, Beacon, parse_beacon, referrer_name
 
 CHROME_ANDROID = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -119,12 +119,12 @@ def test_search_engines_and_social_sites_are_named(host, name):
     ],
 )
 def test_user_agents_give_browser_os_and_device(agent, expected):
-    assert dimensions.agent(agent) == expected
+    assert dimension_values.agent(agent) == expected
 
 
 def test_the_width_decides_the_device_only_when_the_user_agent_does_not():
     def device(agent: str, width: str) -> str:
-        pairs = dimensions.of_view(
+        pairs = dimension_values.of_view(
             Beacon(path="/", width=width), namespace="a.example", user_agent=agent, address=""
         )
         return dict(zip(pairs[::2], pairs[1::2], strict=True))["device"]
@@ -137,7 +137,7 @@ def test_the_width_decides_the_device_only_when_the_user_agent_does_not():
 
 
 def test_the_user_agent_cache_is_bounded():
-    assert dimensions.agent.cache_info().maxsize == 2048
+    assert dimension_values.agent.cache_info().maxsize == 2048
 
 
 @pytest.mark.parametrize(
@@ -153,12 +153,14 @@ def test_the_user_agent_cache_is_bounded():
     ],
 )
 def test_countries_come_from_the_shipped_table(address, code):
-    assert dimensions.country(address) == code
+    assert dimension_values.country(address) == code
 
 
 def test_a_view_records_referrer_only_from_elsewhere():
     def referrer(beacon: Beacon) -> str | None:
-        pairs = dimensions.of_view(beacon, namespace="www.shop.example", user_agent="", address="")
+        pairs = dimension_values.of_view(
+            beacon, namespace="www.shop.example", user_agent="", address=""
+        )
         return dict(zip(pairs[::2], pairs[1::2], strict=True)).get("referrer")
 
     assert referrer(Beacon(path="/")) == "(none)"  # a landing without a referrer

@@ -11,10 +11,11 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import RequestFactory
 
-from counter import live, store
-from counter.dimensions import MAX_BODY
-from counter.middleware import BODY_LIMITS, FORM_BODY
+from counter import store
+from counter.domain.dimension_values import MAX_BODY
 from counter.names import SEED_COUNTER, Counter
+from counter.web import live
+from counter.web.middleware import BODY_LIMITS, FORM_BODY
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 HIT = Counter("hostile", "http")
@@ -471,7 +472,7 @@ def test_every_route_has_decided_whether_it_reads_a_body():
 
 @pytest.mark.parametrize(("path", "is_json"), [("/hit/a/b", True), ("/count", False)])
 def test_what_reaches_djangos_own_400_is_answered_in_the_routes_language(path, is_json):
-    from counter.responses import bad_request
+    from counter.web.responses import bad_request
 
     response = bad_request(RequestFactory().get(path))
     assert response.status_code == 400

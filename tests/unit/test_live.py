@@ -70,7 +70,7 @@ def test_a_stopping_process_ends_its_streams_at_once_with_a_reconnect_hint(web, 
     import threading
     import time
 
-    from counter import live
+    from counter.web import live
 
     monkeypatch.setattr(live, "_ending", threading.Event())  # this test's process "stops"
     web.get("/hit/live.example/visits")

@@ -2,13 +2,13 @@ import pytest
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
-from visitorsite import settings as project_settings
-from visitorsite.embedded_redis import masked_url
+from counter.embedded import masked_url
+from visitorsite import data_directory, environment
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path):
-    first = project_settings._persistent_secret_key(tmp_path)
-    second = project_settings._persistent_secret_key(tmp_path)
+    first = data_directory.persistent_secret_key(tmp_path)
+    second = data_directory.persistent_secret_key(tmp_path)
     assert first == second
     assert len(first) >= 50
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
@@ -17,25 +17,25 @@ def test_secret_key_is_generated_once_and_kept(tmp_path):
 def test_secret_keys_differ_between_data_dirs(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    first = project_settings._persistent_secret_key(tmp_path / "a")
-    assert first != project_settings._persistent_secret_key(tmp_path / "b")
+    first = data_directory.persistent_secret_key(tmp_path / "a")
+    assert first != data_directory.persistent_secret_key(tmp_path / "b")
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("1", True), ("true", True), ("off", False)])
 def test_boolean_env(monkeypatch, raw, expected):
     monkeypatch.setenv("X_FLAG", raw)
-    assert project_settings._env_bool("X_FLAG") is expected
+    assert environment.env_bool("X_FLAG") is expected
 
 
 def test_boolean_env_rejects_garbage(monkeypatch):
     monkeypatch.setenv("X_FLAG", "maybe")
     with pytest.raises(ImproperlyConfigured):
-        project_settings._env_bool("X_FLAG")
+        environment.env_bool("X_FLAG")
 
 
 def test_debug_is_off_by_default(monkeypatch):
     monkeypatch.delenv("X_UNSET", raising=False)
-    assert project_settings._env_bool("X_UNSET") is False
+    assert environment.env_bool("X_UNSET") is False
 
 
 def test_check_refuses_a_non_redis_counting_cache(settings):

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import RequestFactory
 
-from counter import store, visitors
+from counter import store
+from counter.domain import visitors
 from counter.names import Counter
 from counter.store.connection import get_client
 from counter.store.keys import salt_key

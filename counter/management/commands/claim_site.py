@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from counter import store
+from counter.domain.permissions import new_admin_key
 from counter.names import SITE_KEY, InvalidName, counter_from_parts
-from counter.permissions import new_admin_key
 
 
 class Command(BaseCommand):

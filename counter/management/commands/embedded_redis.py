@@ -9,7 +9,7 @@ it does not.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from visitorsite.embedded_redis import EmbeddedRedisError, embedded, hand_over_started_here
+from counter.embedded import EmbeddedRedisError, embedded, hand_over_started_here
 
 NOT_RUNNING = 3  # LSB: "program is not running"
 

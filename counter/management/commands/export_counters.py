@@ -6,11 +6,11 @@ from typing import TextIO
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from counter import store
-from counter.backup import export_lines
+from counter.domain.backup_format import export_lines
 
 
 class Command(BaseCommand):
-    help = "Export counters as JSON Lines (see counter/backup.py for the format)."
+    help = "Export counters as JSON Lines (see counter/domain/backup_format.py for the format)."
 
     def add_arguments(self, parser):
         parser.add_argument("--output", "-o", default="-", help="file to write (default stdout)")

@@ -5,7 +5,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from counter import store
-from counter.backup import BackupError, read_backup
+from counter.domain.backup_format import BackupError, read_backup
 from counter.names import SITE_KEY
 
 

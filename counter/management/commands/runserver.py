@@ -3,7 +3,7 @@ and ends the open live streams when it stops. It extends staticfiles' runserver,
 files are still served (``counter`` comes first in INSTALLED_APPS for this one to win).
 
 With the reloader, ``run`` runs in the watching process and again in each child it restarts:
-the watcher starts the server and owns it (it stops it at exit, visitorsite.embedded_redis),
+the watcher starts the server and owns it (it stops it at exit, counter.embedded),
 the children find it running, so a reload never stops it.
 """
 
@@ -14,8 +14,8 @@ from django.contrib.staticfiles.management.commands.runserver import (
     Command as StaticRunserverCommand,
 )
 
-from counter.live import end_streams
-from visitorsite.embedded_redis import announce
+from counter.embedded import announce
+from counter.web.live import end_streams
 
 # How long a stopping runserver waits for its streams' goodbyes: its threads die with it.
 _STREAMS_GOODBYE_SECONDS = 1.0

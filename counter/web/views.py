@@ -3,9 +3,10 @@
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
-from counter import permissions, store, visits
+from counter import store
+from counter.domain import permissions, visits
 from counter.names import SEED_COUNTER, Counter, InvalidName, counter_from_path
-from counter.responses import text
+from counter.web.responses import text
 
 
 def count_visit(request: HttpRequest, counter: Counter) -> int:

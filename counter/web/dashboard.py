@@ -16,18 +16,19 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_safe
 
-from counter import charts, store
-from counter.creation import AlreadyExists, create_counter
-from counter.names import SITE_KEY, Counter, InvalidName, counter_from_path, governing
-from counter.params import BadParameter, parse_int
-from counter.permissions import (
+from counter import store
+from counter.domain.creation import AlreadyExists, create_counter
+from counter.domain.params import BadParameter, parse_int
+from counter.domain.permissions import (
     RateLimited,
     check_rate,
     hash_admin_key,
     is_private,
     ruling_meta,
 )
-from counter.responses import document
+from counter.names import SITE_KEY, Counter, InvalidName, counter_from_path, governing
+from counter.render import charts
+from counter.web.responses import document
 
 RANGES = (7, 30, 90, 365)
 

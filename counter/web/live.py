@@ -26,9 +26,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
-from counter import permissions, store, visitors
+from counter import store
+from counter.domain import permissions, visitors
 from counter.names import Counter, InvalidName, counter_from_path
-from counter.responses import text
+from counter.web.responses import text
 
 _POLL_SECONDS = 1.0
 _HEARTBEAT_SECONDS = 15.0

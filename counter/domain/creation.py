@@ -4,8 +4,8 @@ import uuid
 from dataclasses import dataclass
 
 from counter import clock, store
+from counter.domain.permissions import new_admin_key
 from counter.names import Counter, counter_from_parts, made_by_page_script
-from counter.permissions import new_admin_key
 
 # Counters made by create without options (CountAPI's defaults).
 CREATE_DEFAULTS = {"enable_reset": False, "update_lowerbound": -1, "update_upperbound": 1}

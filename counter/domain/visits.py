@@ -13,9 +13,10 @@ when another's paid hit has made the counter meanwhile.
 from django.conf import settings
 from django.http import HttpRequest
 
-from counter import store, visitors
+from counter import store
+from counter.domain import visitors
+from counter.domain.permissions import MadeByPageScript, RateLimited, check_rate
 from counter.names import Counter, made_by_page_script, page_key
-from counter.permissions import MadeByPageScript, RateLimited, check_rate
 
 
 def count_hit(

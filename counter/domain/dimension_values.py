@@ -16,8 +16,8 @@ from functools import lru_cache
 
 import iptocc
 
+from counter.domain.params import BadParameter, parse_object
 from counter.names import MAX_PAGE_PATH, normalise_path
-from counter.params import BadParameter, parse_object
 
 MAX_VALUE = 64  # characters of a campaign part or an event name
 NONE = "(none)"  # a referrer-less landing ("direct")

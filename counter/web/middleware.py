@@ -20,10 +20,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 
-from counter import dimensions, metrics, store
-from counter.permissions import HiddenPage, MadeByPageScript, RateLimited
-from counter.responses import error
+from counter import metrics, store
+from counter.domain import dimension_values
+from counter.domain.permissions import HiddenPage, MadeByPageScript, RateLimited
 from counter.store import CounterAtLimit, HitRateLimited, StoreUnavailable
+from counter.web.responses import error
 from visitorsite import logqueue
 
 logger = logging.getLogger("counter")
@@ -128,7 +129,7 @@ class RequestLogMiddleware:
 # these, as Django's own last line, checked only once a body is read.
 FORM_BODY = 16 * 1024  # the API's parameters, a dashboard form: a few fields
 BODY_LIMITS = {
-    "beacon": dimensions.MAX_BODY,
+    "beacon": dimension_values.MAX_BODY,
     "new": FORM_BODY,
     "unlock": FORM_BODY,
     **dict.fromkeys(

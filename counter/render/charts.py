@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 from xml.sax.saxutils import escape
 
-from counter.badges import abbreviate
+from counter.render.badges import abbreviate
 
 WIDTH, HEIGHT = 720, 240
 _LEFT, _RIGHT, _TOP, _BOTTOM = 64, 8, 20, 28  # room for the axis labels at phone sizes

@@ -12,7 +12,8 @@ import secrets
 from django.conf import settings
 from django.http import HttpRequest
 
-from counter import metrics, store, visitors
+from counter import metrics, store
+from counter.domain import visitors
 from counter.names import PAGE_PREFIX, Counter, governing
 
 

@@ -89,7 +89,7 @@ def abbreviate(number: int) -> str:
     return f"{sign}{rounded:.1f}".removesuffix(".0") + _SUFFIXES[step]
 
 
-_WIDTHS_FILE = Path(__file__).resolve().parent / "data" / "verdana-11px.json"
+_WIDTHS_FILE = Path(__file__).resolve().parent.parent / "data" / "verdana-11px.json"
 
 
 @dataclass(frozen=True)

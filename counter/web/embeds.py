@@ -13,7 +13,9 @@ from pathlib import Path
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from counter import badges, dimensions, permissions, store, visitors, visits
+from counter import store
+from counter.domain import dimension_values, permissions, visitors, visits
+from counter.domain.params import BadParameter, parse_int
 from counter.names import (
     SITE_KEY,
     Counter,
@@ -21,8 +23,8 @@ from counter.names import (
     counter_from_parts,
     counter_from_path,
 )
-from counter.params import BadParameter, parse_int
-from counter.responses import text
+from counter.render import badges
+from counter.web.responses import text
 
 # Counting responses must not be cached anywhere, GitHub's camo image proxy included.
 _NO_CACHE = {
@@ -42,7 +44,7 @@ def _compact(source: str) -> bytes:
     return (f"{first} */\n" + "\n".join(line for line in lines if line)).encode()
 
 
-_SCRIPT = _compact((Path(__file__).parent / "static" / "embed" / "site.js").read_text())
+_SCRIPT = _compact((Path(__file__).parent.parent / "static" / "embed" / "site.js").read_text())
 _VALUES = ("total", "uniques", "today", "today/total")
 MAX_BASE = 10**15 - 1  # a badge's ?base=, added to its figures: 15 digits at most
 
@@ -215,8 +217,8 @@ def beacon(request: HttpRequest, namespace: str) -> HttpResponse:
         return _respond(b"", "text/plain", {**cors, "Access-Control-Allow-Methods": "POST"})
     try:
         site = counter_from_parts(namespace=namespace, key=SITE_KEY)
-        sent = dimensions.parse_beacon(request.body)
-    except (InvalidName, dimensions.BadBeacon) as exc:
+        sent = dimension_values.parse_beacon(request.body)
+    except (InvalidName, dimension_values.BadBeacon) as exc:
         return text(f"Bad request: {exc}\n", status=400)
     if visitors.should_count(request):
         visitor = visitors.identify(request, namespace=namespace)
@@ -229,7 +231,7 @@ def beacon(request: HttpRequest, namespace: str) -> HttpResponse:
             values = (
                 ()
                 if visitor.is_bot
-                else dimensions.of_view(
+                else dimension_values.of_view(
                     sent,
                     namespace=namespace,
                     user_agent=visitors.user_agent(request),

@@ -1,0 +1,1 @@
+"""Pure renderers: numbers in, SVG out (badges, charts). Import nothing else of counter."""
