@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run dev test lint format lock bench bench-signals bench-cpu profile reliability stop-redis clean
+.PHONY: run dev test test-lowest lint format lock bench bench-signals bench-cpu profile reliability stop-redis clean
 
 # Installs come from the locks only: pinned versions, every file checked against its hash.
 $(VENV)/.installed-$(PYVER): requirements.txt
@@ -48,6 +48,11 @@ test: $(VENV)/.dev-installed-$(PYVER) $(COUNTAPI_CLIENTS)/node_modules/.installe
 	@if command -v luacheck >/dev/null; then luacheck --no-color -q counter/store/scripts; \
 	else echo "luacheck not installed: Lua scripts not linted (make lint needs it)"; fi
 	$(BIN)/pytest
+
+# The unit suite and one start of the service on the lowest versions pyproject.toml allows, in
+# a venv of their own (.venv-lowest), not from the locks: the declared ranges hold (.ci/run).
+test-lowest: $(VENV)/.dev-installed-$(PYVER)
+	PYTHON=$(PYTHON) UV=$(BIN)/uv bash .ci/lowest.sh
 
 $(VENV)/.bench-installed-$(PYVER): $(VENV)/.dev-installed-$(PYVER) bench/requirements.txt
 	$(PIP) --require-hashes -r bench/requirements.txt
