@@ -71,6 +71,8 @@ echo "/count: ${answer#*$'\n'}"
 badge=$(get "http://127.0.0.1:$port/badge/lowest/check.svg") || fail "the badge failed"
 [[ $badge == image/svg+xml$'\n'*'<svg'* ]] || fail "the badge is no SVG: ${badge:0:200}"
 echo "/badge/lowest/check.svg: an SVG of ${#badge} characters"
+metrics=$(get "http://127.0.0.1:$port/metrics") || fail "/metrics failed"
+grep '^visitorsite_data_version' <<<"$metrics" || fail "/metrics names no data versions"
 server=$(cat "$data_dir/redis.pid" 2>/dev/null) || fail "no embedded server's pid file"
 children=$(ps -o pid= --ppid "$master" | xargs)  # its workers and the embedded server
 kill -TERM "$master"
