@@ -1,8 +1,9 @@
 # visitorsite: the README's commands are these targets.
 #   make run    set up .venv and start the service (embedded Redis in ./var unless REDIS_URL)
 #   make test   set up .venv with dev tools, lint, and run the whole test suite
-#   make lock   regenerate the locks (requirements*.txt) from pyproject.toml
-#               (UPGRADE=--upgrade to move every pin to the newest release allowed)
+#   make lock   regenerate the locks (requirements*.txt) from pyproject.toml, keeping the pins;
+#               UPGRADE=data moves the data that ages to its newest release (DATA_PACKAGES),
+#               UPGRADE="name ..." those packages, UPGRADE=--upgrade every pin
 # PYTHON picks the interpreter (PYTHON=python3.13 make run); a venv made by another version
 # is made anew (not by stop-redis, which only talks to the server: any existing venv will do).
 SHELL := /bin/bash
@@ -13,7 +14,7 @@ BIN := $(VENV)/bin
 PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run dev test lint format lock bench bench-signals bench-cpu profile reliability stop-redis clean
+.PHONY: run dev test test-lowest lint format lock bench bench-signals bench-cpu profile reliability stop-redis clean
 
 # Installs come from the locks only: pinned versions, every file checked against its hash.
 $(VENV)/.installed-$(PYVER): requirements.txt
@@ -48,6 +49,11 @@ test: $(VENV)/.dev-installed-$(PYVER) $(COUNTAPI_CLIENTS)/node_modules/.installe
 	@if command -v luacheck >/dev/null; then luacheck --no-color -q counter/store/scripts; \
 	else echo "luacheck not installed: Lua scripts not linted (make lint needs it)"; fi
 	$(BIN)/pytest
+
+# The unit suite and one start of the service on the lowest versions pyproject.toml allows, in
+# a venv of their own (.venv-lowest), not from the locks: the declared ranges hold (.ci/run).
+test-lowest: $(VENV)/.dev-installed-$(PYVER)
+	PYTHON=$(PYTHON) UV=$(BIN)/uv bash .ci/lowest.sh
 
 $(VENV)/.bench-installed-$(PYVER): $(VENV)/.dev-installed-$(PYVER) bench/requirements.txt
 	$(PIP) --require-hashes -r bench/requirements.txt
@@ -84,8 +90,15 @@ format: $(VENV)/.dev-installed-$(PYVER)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The data that goes stale, released as packages: ua-parser's rules, the IP-to-country table,
+# the crawler list. `make lock UPGRADE=data` takes their newest releases (docs/DIMENSIONS.md).
+DATA_PACKAGES := ua-parser-builtins iptocc crawlerdetect
+# UPGRADE's words: `data` stands for DATA_PACKAGES, a flag (--upgrade) goes to uv as it is,
+# a name becomes --upgrade-package NAME.
+UPGRADE_FLAGS := $(foreach word,$(patsubst data,$(DATA_PACKAGES),$(UPGRADE)),\
+	$(if $(filter -%,$(word)),$(word),--upgrade-package $(word)))
 LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
-	--quiet --custom-compile-command "make lock" $(UPGRADE)
+	--quiet --custom-compile-command "make lock" $(strip $(UPGRADE_FLAGS))
 
 # One resolution for Python 3.11-3.14 on Linux and macOS; dev and bench extend the runtime
 # lock (constrained by it), so every venv has the same runtime packages.

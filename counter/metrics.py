@@ -17,12 +17,14 @@ its last second of samples.
 
 import atexit
 import hmac
+import importlib.metadata
 import logging
 import math
 import os
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -35,6 +37,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 logger = logging.getLogger("counter.metrics")
 
@@ -55,6 +59,39 @@ REPLICATION_LAGGED = Counter(
     "Hits answered before REDIS_WAIT_REPLICAS replicas had them (WAIT timed out)",
 )
 RATE_LIMITED = Counter("visitorsite_rate_limited", "Requests refused by a rate limit", ["action"])
+
+
+class DataVersions(Collector):
+    """The data that goes stale, released as packages (docs/DIMENSIONS.md): the release this
+    process runs of each, as ``visitorsite_data_version{data=..., version=...} 1``. A gauge
+    made at each scrape, not a metric with a value file: prometheus_client's Info has no
+    multiprocess mode, and a package changes only with a restart."""
+
+    PACKAGES = ("ua-parser-builtins", "iptocc", "crawlerdetect")
+
+    def __init__(self) -> None:
+        self.versions = {name: _installed_version(name) for name in self.PACKAGES}
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "visitorsite_data_version",
+            "Release of the User-Agent rules, IP table and crawler list in use (1 per version)",
+            labels=["data", "version"],
+        )
+        for name, version in self.versions.items():
+            family.add_metric([name, version], 1)
+        yield family
+
+
+def _installed_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+DATA_VERSIONS = DataVersions()  # once per process
+REGISTRY.register(DATA_VERSIONS)
 
 WRITE_INTERVAL = 1.0  # seconds between the writer's passes over the queue
 
@@ -129,6 +166,7 @@ def _registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
+        registry.register(DATA_VERSIONS)
         return registry
     return REGISTRY
 

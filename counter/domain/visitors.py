@@ -29,6 +29,8 @@ logger = logging.getLogger("counter.visitors")
 # Long enough for every real User-Agent; bounds the bot cache and the regex work per string.
 _MAX_UA = 512
 _SALT_GRACE = timedelta(minutes=10)  # hosts' clocks differ a little around midnight
+# One detector for the process: its patterns compile once, on the first User-Agent.
+_CRAWLERS = CrawlerDetect()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +141,7 @@ def is_bot(user_agent: str) -> bool:
     allow = _bot_allow(settings.BOT_ALLOW)
     if allow is not None and any(allow.fullmatch(name) for name in _names(user_agent)):
         return False
-    return CrawlerDetect(user_agent=user_agent).isCrawler()
+    return _CRAWLERS.is_crawler(user_agent)
 
 
 # What BOT_ALLOW is matched against, as whole names: the User-Agent's first product ("curl" of

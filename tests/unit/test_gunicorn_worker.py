@@ -57,10 +57,18 @@ CASES = {
 }
 
 
+def _headers(answer: bytes) -> bytes:
+    return answer[: answer.index(b"\r\n\r\n") + 4]
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_the_bytes_on_the_wire_are_gunicorns(case):
-    ours = _answer(Response, *CASES[case])
-    assert b"".join(ours) == b"".join(_answer(wsgi.Response, *CASES[case]))
+    ours = b"".join(_answer(Response, *CASES[case]))
+    theirs = b"".join(_answer(wsgi.Response, *CASES[case]))
+    if case == "HEAD":  # gunicorn before 26.1 sends a HEAD's body too (RFC 9110: it may not)
+        assert theirs in (_headers(theirs), _headers(theirs) + b"hello")
+        theirs = _headers(theirs)
+    assert ours == theirs
 
 
 def test_a_body_of_known_length_goes_out_with_its_headers_in_one_write():
@@ -81,8 +89,10 @@ def test_a_body_the_answer_may_not_carry_is_dropped_without_a_warning(method, st
     assert b"".join(ours).endswith(b"\r\n\r\n")
     assert len(ours) == 1
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
-    _answer(wsgi.Response, method, status, [("Content-Length", "5")], [b"hello"])
-    assert [r for r in caplog.records if "no-body response" in r.getMessage()]  # gunicorn's
+    theirs = _answer(wsgi.Response, method, status, [("Content-Length", "5")], [b"hello"])
+    # gunicorn's own: a WARNING (26.1 and later), or the body sent all the same (before)
+    warned = [r for r in caplog.records if "no-body response" in r.getMessage()]
+    assert warned or b"".join(theirs).endswith(b"hello")
 
 
 def test_a_worker_raises_its_open_files_limit_to_the_hard_limit():

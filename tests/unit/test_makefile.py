@@ -50,3 +50,31 @@ def test_stop_redis_sets_a_venv_up_where_there_is_none(tmp_path):
     commands = "\n".join(_dry_run(tmp_path, "stop-redis", "PYTHON=python3"))
     assert "python3 -m venv .venv" in commands
     assert commands.endswith(".venv/bin/python manage.py embedded_redis stop")
+
+
+def _lock_commands(workdir: Path, *args: str) -> list[str]:
+    (workdir / "requirements-dev.txt").touch()
+    return [line for line in _dry_run(workdir, "lock", *args) if " pip compile " in line]
+
+
+def test_lock_keeps_every_pin_unless_told(tmp_path):
+    commands = _lock_commands(tmp_path)
+    assert len(commands) == 3  # runtime, dev, bench
+    assert not [c for c in commands if "--upgrade" in c]
+
+
+def test_lock_upgrade_data_moves_the_data_that_ages_in_every_lock(tmp_path):
+    """ua-parser's rules, the IP table and the crawler list (docs/DIMENSIONS.md)."""
+    for command in _lock_commands(tmp_path, "UPGRADE=data"):
+        words = command.split()
+        upgraded = {words[i + 1] for i, w in enumerate(words) if w == "--upgrade-package"}
+        assert upgraded == {"ua-parser-builtins", "iptocc", "crawlerdetect"}
+        assert "--upgrade" not in words
+
+
+def test_lock_upgrade_takes_names_and_uvs_flag(tmp_path):
+    for command in _lock_commands(tmp_path, "UPGRADE=Django iptocc"):
+        assert "--upgrade-package Django --upgrade-package iptocc" in command
+    for command in _lock_commands(tmp_path, "UPGRADE=--upgrade"):
+        assert " --upgrade " in command
+        assert "--upgrade-package" not in command

@@ -1,5 +1,6 @@
 """Operations: request logs, outage transitions, metrics, deploy checks."""
 
+import importlib.metadata
 import json
 import logging
 import os
@@ -65,6 +66,15 @@ def test_metrics_count_requests_hits_and_bots(client):
     assert "visitorsite_hits_total" in body
     assert "visitorsite_bot_hits_total" in body
     assert "visitorsite_http_request_duration_seconds_bucket" in body
+
+
+def test_metrics_name_the_data_versions_in_use(client):
+    """The User-Agent rules, the IP table and the crawler list go stale: /metrics says which
+    release of each the service runs (docs/DIMENSIONS.md)."""
+    body = client.get("/metrics").content.decode()
+    for name in ("ua-parser-builtins", "iptocc", "crawlerdetect"):
+        version = importlib.metadata.version(name)
+        assert f'visitorsite_data_version{{data="{name}",version="{version}"}} 1.0' in body
 
 
 def test_queued_observations_expose_as_if_observed_one_by_one():
