@@ -24,7 +24,7 @@ from counter import dimensions, metrics, store
 from counter.permissions import HiddenPage, MadeByPageScript, RateLimited
 from counter.responses import error
 from counter.store import CounterAtLimit, HitRateLimited, StoreUnavailable
-from visitorsite import logqueue
+from visitorsite import request_log
 
 logger = logging.getLogger("counter")
 
@@ -67,7 +67,7 @@ def _probe(request: HttpRequest, status: int, state: str) -> HttpResponse:
 
 _METHODS = {"GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"}
 _CLIENT_ERRORS = (SuspiciousOperation, PermissionDenied, BadRequest, Http404)
-request_logger = logqueue.request_logger
+request_logger = request_log.request_logger
 
 
 class RequestLogMiddleware:
@@ -98,7 +98,7 @@ class RequestLogMiddleware:
         metrics.count(samples[0])
         metrics.observe(samples[1], elapsed)
         if self.log:
-            logqueue.log_request(method, route, status, round(elapsed * 1000, 2))
+            request_log.log_request(method, route, status, round(elapsed * 1000, 2))
         return response
 
     def process_exception(self, request, exception):
