@@ -39,8 +39,9 @@ class NoAddressFilter(logging.Filter):
         own = _OWN_SERVERS.get(record.name)
         if own is None or not message.startswith(own):
             scrubbed = scrub(message)
-            if scrubbed != message:
-                record.msg, record.args = scrubbed, None
+            if scrubbed != message:  # args first: a handler formatting this record in
+                record.args = None  # another thread meanwhile reads a template, no error
+                record.msg = scrubbed
         if record.exc_info and not record.exc_text:  # as Formatter.format would, once
             record.exc_text = _TRACEBACKS.formatException(record.exc_info)
         if record.exc_text:
