@@ -9,8 +9,9 @@ thread is a greenlet and the queue gevent's: it writes when the hub is idle, nev
 Process life, on public API only (``QueueListener.start``/``stop``/``handle``,
 ``os.register_at_fork``, ``atexit``):
 
-- Before a fork what is queued is written (the master's lines come before its workers'); a
-  child starts a queue and a listener of its own.
+- The listener starts with the first record a process logs. Before a fork what is queued is
+  written (the master's lines come before its workers'); a child starts a queue and a
+  listener of its own.
 - At exit (``atexit``; gunicorn's workers leave through ``sys.exit`` on SIGTERM and SIGINT,
   which runs it) the listener writes out the queue and stops; a record logged after that is
   written at once, in the caller. ``logging.shutdown`` closes the handler, to the same effect.
@@ -68,7 +69,6 @@ class QueueHandler(logging.handlers.QueueHandler):
         self._lock = threading.Lock()  # start and stop of the listener
         self._running = False
         self._stopped = False  # at exit or closed: records are handled in the caller
-        self._start()
         _handlers.add(self)
 
     def handle(self, record: logging.LogRecord):
@@ -103,16 +103,20 @@ class QueueHandler(logging.handlers.QueueHandler):
         return rendered
 
     def enqueue(self, record: logging.LogRecord) -> None:
-        if self._stopped:  # the process is exiting: no listener any more
-            self.listener.handle(record)
-        else:
-            self.queue.put_nowait(record)
+        if not self._running and not self._start():
+            self.listener.handle(record)  # stopped: the process is exiting
+            return
+        self.queue.put_nowait(record)
 
-    def _start(self) -> None:
+    def _start(self) -> bool:
+        """Start the listener, with the first record of the process (or the first after a
+        fork, a flush): never at the fork itself, where a thread started would be one more
+        in the parent (Python 3.12+ warns of it). False once stopped for good."""
         with self._lock:
             if not self._running and not self._stopped:
                 self.listener.start()
                 self._running = True
+            return self._running
 
     def _stop_listener(self, for_good: bool = False) -> None:
         """Write out what is queued and stop the listener's thread."""
@@ -124,10 +128,7 @@ class QueueHandler(logging.handlers.QueueHandler):
 
     def flush(self) -> None:
         """Wait until every record queued so far is written (tests, tools)."""
-        if self._stopped:
-            return
-        self._stop_listener()
-        self._start()
+        self._stop_listener()  # the next record starts it again
 
     def stop(self) -> None:
         """Write out the queue and stop the listener; from now on records are handled in the
@@ -159,10 +160,6 @@ class QueueHandler(logging.handlers.QueueHandler):
             # lock, which the child would inherit locked).
             self._stop_listener()
 
-    def _after_fork_in_parent(self) -> None:
-        if not _cooperative():
-            self._start()
-
     def _after_fork_in_child(self) -> None:
         # The parent's thread did not come along (a greenlet's copy stays parked on the
         # parent's queue, which nothing fills any more): a queue and a listener of its own.
@@ -172,7 +169,6 @@ class QueueHandler(logging.handlers.QueueHandler):
             self.queue, *self.handlers, respect_handler_level=True
         )
         self._running = False
-        self._start()
 
 
 def _each(action: str) -> None:
@@ -188,7 +184,6 @@ def flush() -> None:
 
 os.register_at_fork(
     before=lambda: _each("_before_fork"),
-    after_in_parent=lambda: _each("_after_fork_in_parent"),
     after_in_child=lambda: _each("_after_fork_in_child"),
 )
 # Registered when LOGGING is configured (django.setup), before the exit handlers of the modules
