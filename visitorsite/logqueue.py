@@ -61,11 +61,9 @@ class QueueHandler(logging.handlers.QueueHandler):
                     f"QueueHandler: {target!r} is not a handler; list handlers as "
                     '"cfg://handlers.NAME", each NAME sorting before this handler\'s own'
                 )
-        super().__init__(queue.SimpleQueue())
+        super().__init__(None)  # the queue is made by the process that logs (see _start)
         self.handlers = targets
-        self.listener = logging.handlers.QueueListener(
-            self.queue, *targets, respect_handler_level=True
-        )
+        self.listener: logging.handlers.QueueListener | None = None
         self._lock = threading.Lock()  # start and stop of the listener
         self._running = False
         self._stopped = False  # at exit or closed: records are handled in the caller
@@ -113,6 +111,13 @@ class QueueHandler(logging.handlers.QueueHandler):
         fork, a flush): never at the fork itself, where a thread started would be one more
         in the parent (Python 3.12+ warns of it). False once stopped for good."""
         with self._lock:
+            if self.queue is None:
+                # Made now, not when LOGGING is configured: under gevent the queue and the
+                # listener's thread must both be gevent's, whenever it patched.
+                self.queue = queue.SimpleQueue()
+                self.listener = logging.handlers.QueueListener(
+                    self.queue, *self.handlers, respect_handler_level=True
+                )
             if not self._running and not self._stopped:
                 self.listener.start()
                 self._running = True
@@ -134,6 +139,8 @@ class QueueHandler(logging.handlers.QueueHandler):
         """Write out the queue and stop the listener; from now on records are handled in the
         caller (at exit; also ``close``)."""
         self._stop_listener(for_good=True)
+        if self.queue is None:
+            return
         try:  # one logged while the listener stopped
             while True:
                 self.listener.handle(self.queue.get_nowait())
@@ -164,10 +171,8 @@ class QueueHandler(logging.handlers.QueueHandler):
         # The parent's thread did not come along (a greenlet's copy stays parked on the
         # parent's queue, which nothing fills any more): a queue and a listener of its own.
         self._lock = threading.Lock()
-        self.queue = queue.SimpleQueue()
-        self.listener = logging.handlers.QueueListener(
-            self.queue, *self.handlers, respect_handler_level=True
-        )
+        self.queue = None
+        self.listener = None
         self._running = False
 
 
