@@ -12,10 +12,16 @@ pytestmark = pytest.mark.e2e
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}
 
 
-def test_gunicorns_lines_and_ours_name_no_client(tmp_path):
+@pytest.mark.parametrize("worker_class", ["gevent", "gthread"])
+def test_gunicorns_lines_and_ours_name_no_client(tmp_path, worker_class):
     redis = RedisServer(tmp_path / "redis").start()
     web = gunicorn_service(
-        tmp_path, redis.url, LOG_LEVEL="debug", ACCESS_LOG="-", WEB_CONCURRENCY="1"
+        tmp_path,
+        redis.url,
+        LOG_LEVEL="debug",
+        ACCESS_LOG="-",
+        WEB_CONCURRENCY="1",
+        WEB_WORKER_CLASS=worker_class,
     )
     try:
         with socket.create_connection(("127.0.0.1", web.port), timeout=5) as garbage:
