@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -63,8 +64,21 @@ def test_the_loggers_queue_their_records_for_the_console():
 
 
 def test_a_request_log_line_is_written_by_the_listener(client, console):
-    client.get("/count/site/home", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=BROWSER)
-    logqueue.flush()
+    writers = set()
+
+    def seen(record):
+        writers.add(threading.get_ident())
+        return True
+
+    handler = _queue_handler("visitorsite").handlers[0]
+    handler.addFilter(seen)
+    try:
+        client.get("/count/site/home", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=BROWSER)
+        logqueue.flush()
+    finally:
+        handler.removeFilter(seen)
+    assert writers
+    assert threading.get_ident() not in writers  # formatted and written off the request path
     lines = [line for line in console.getvalue().splitlines() if "visitorsite.request" in line]
     assert len(lines) == 1, console.getvalue()
     message = r"GET count-named 200 \d+\.\d\dms"
