@@ -371,12 +371,12 @@ def _log_refusal(method: str, refusal: Refusal, started: float) -> None:
     status and time taken. No address: the log holds none."""
     from django.conf import settings
 
-    from visitorsite import logqueue
+    from counter.web import request_log
 
     if settings.REQUEST_LOG:
         ms = (time.monotonic() - started) * 1000
         method = method if method in _LOGGED_METHODS else "other"  # a stranger's word
-        logqueue.log_request(method, refusal.route, refusal.status, ms)
+        request_log.log_request(method, refusal.route, refusal.status, ms)
 
 
 _LOGGED_METHODS = frozenset({"-", "GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"})

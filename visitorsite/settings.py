@@ -272,9 +272,14 @@ LOGGING = {
         "plain": {"format": PLAIN_FORMAT},
         "json": {"()": "visitorsite.logformat.JsonFormatter"},
     },
+    "filters": {"no_address": {"()": "visitorsite.logfilter.NoAddressFilter"}},
     "handlers": {
-        # Formats and writes, in the listener thread only (visitorsite/logqueue.py).
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        # Formats and writes, in the log queue's listener only (visitorsite/logqueue.py).
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["no_address"],
+        },
         # What the loggers call: queues the record for "console", off the request path. Its
         # name must sort after "console" (dictConfig makes handlers in name order).
         "queue": {

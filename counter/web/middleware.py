@@ -24,8 +24,8 @@ from counter import metrics, store
 from counter.domain import dimension_values
 from counter.domain.permissions import HiddenPage, MadeByPageScript, RateLimited
 from counter.store import CounterAtLimit, HitRateLimited, StoreUnavailable
+from counter.web import request_log
 from counter.web.responses import error
-from visitorsite import logqueue
 
 logger = logging.getLogger("counter")
 
@@ -68,7 +68,7 @@ def _probe(request: HttpRequest, status: int, state: str) -> HttpResponse:
 
 _METHODS = {"GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"}
 _CLIENT_ERRORS = (SuspiciousOperation, PermissionDenied, BadRequest, Http404)
-request_logger = logqueue.request_logger
+request_logger = request_log.request_logger
 
 
 class RequestLogMiddleware:
@@ -99,7 +99,7 @@ class RequestLogMiddleware:
         metrics.count(samples[0])
         metrics.observe(samples[1], elapsed)
         if self.log:
-            logqueue.log_request(method, route, status, round(elapsed * 1000, 2))
+            request_log.log_request(method, route, status, round(elapsed * 1000, 2))
         return response
 
     def process_exception(self, request, exception):

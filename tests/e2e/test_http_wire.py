@@ -100,7 +100,7 @@ def test_each_request_gets_its_log_line_in_the_plain_format(live_service):
         rf"{date} INFO visitorsite\.request: GET unmatched 404 \d+\.\d\dms",
     ]
     deadline = time.monotonic() + 5
-    while True:  # the log writer writes within a moment (visitorsite/logqueue.py: LINGER)
+    while True:  # the log writer writes within a moment (visitorsite/logqueue.py)
         lines = live_service.log.read_text().splitlines()
         counts = [sum(bool(re.fullmatch(e, line)) for line in lines) for e in expected]
         if (counts[0] >= 2 and counts[1] >= 1) or time.monotonic() > deadline:

@@ -133,6 +133,7 @@ def test_ctrl_c_stops_everything_quietly(tmp_path):
         log = web.log.read_text()
         assert "Shutting down: Master" in log
         assert "Traceback" not in log
+        assert "visitorsite.request: GET count 200 " in log  # the worker wrote out its queue
         assert subprocess.run(["pgrep", "-g", str(master)], capture_output=True).stdout == b""
     finally:
         web.stop()

@@ -1,13 +1,15 @@
 """No client address in any log line (gunicorn's included), and a 500 is logged with its
 traceback, route and method whatever DEBUG says."""
 
+import io
 import logging
 
 import pytest
 from gunicorn.config import Config
 
 from counter import store
-from visitorsite.gunicorn_logging import PrivateLogger, scrub
+from visitorsite.gunicorn_logging import PrivateLogger
+from visitorsite.logfilter import scrub
 
 
 @pytest.mark.parametrize(
@@ -37,6 +39,9 @@ class _Records(logging.Handler):
 
 def test_gunicorns_logger_writes_no_address_and_demotes_invalid_requests():
     logger = PrivateLogger(Config())
+    (handler,) = logger.error_log.handlers  # gunicorn's own, writing errorlog
+    written = io.StringIO()
+    handler.setStream(written)
     seen = _Records()
     logger.error_log.addHandler(seen)
     logger.error_log.setLevel(logging.DEBUG)
@@ -46,12 +51,24 @@ def test_gunicorns_logger_writes_no_address_and_demotes_invalid_requests():
     except ValueError:
         logger.exception("Error handling request %s", "/count")
     logger.info("Booting worker")
+    logger.info("Listening at: http://127.0.0.1:8000 (99)")  # the server's own address
     logger.error_log.removeHandler(seen)
-    records = seen.records
-    assert [r.levelno for r in records] == [logging.DEBUG, logging.ERROR, logging.INFO]
-    text = "\n".join(r.getMessage() for r in records)
+    assert [r.levelno for r in seen.records] == [logging.DEBUG, logging.ERROR] + [logging.INFO] * 2
+    text = written.getvalue()
     assert "198.51.100.23" not in text
+    assert "Invalid request from ip=[address]: Invalid HTTP method" in text
     assert "ValueError: bad peer [address]" in text  # the traceback, scrubbed
+    assert "Listening at: http://127.0.0.1:8000 (99)" in text
+
+
+def test_gunicorns_access_log_writes_no_address(tmp_path):
+    config = Config()
+    config.set("accesslog", str(tmp_path / "access.log"))
+    logger = PrivateLogger(config)
+    logger.access_log.info("GET /count/from/203.0.113.9 200")
+    for handler in logger.access_log.handlers:
+        handler.close()
+    assert (tmp_path / "access.log").read_text() == "GET /count/from/[address] 200\n"
 
 
 def test_a_500_is_logged_with_route_method_and_traceback(client, caplog, monkeypatch, settings):

@@ -7,13 +7,16 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
+from counter.web import request_log
 from tests.servers import REPO
 from visitorsite import logqueue
+from visitorsite.logfilter import NoAddressFilter
 from visitorsite.logformat import JsonFormatter
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -53,15 +56,30 @@ def test_the_loggers_queue_their_records_for_the_console():
         assert writing == []  # nothing formats or writes in the caller
         (console,) = queued.handlers
         assert type(console) is logging.StreamHandler
+        assert [type(f) for f in console.filters] == [NoAddressFilter]
         if settings.LOG_FORMAT == "json":
             assert isinstance(console.formatter, JsonFormatter)
         else:
-            assert console.formatter._fmt == _formatter("plain")._fmt
+            record = _record("%s", ("text",))
+            assert console.format(record) == _formatter("plain").format(record)
 
 
 def test_a_request_log_line_is_written_by_the_listener(client, console):
-    client.get("/count/site/home", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=BROWSER)
-    logqueue.flush()
+    writers = set()
+
+    def seen(record):
+        writers.add(threading.get_ident())
+        return True
+
+    handler = _queue_handler("visitorsite").handlers[0]
+    handler.addFilter(seen)
+    try:
+        client.get("/count/site/home", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT=BROWSER)
+        logqueue.flush()
+    finally:
+        handler.removeFilter(seen)
+    assert writers
+    assert threading.get_ident() not in writers  # formatted and written off the request path
     lines = [line for line in console.getvalue().splitlines() if "visitorsite.request" in line]
     assert len(lines) == 1, console.getvalue()
     message = r"GET count-named 200 \d+\.\d\dms"
@@ -72,9 +90,6 @@ def test_a_request_log_line_is_written_by_the_listener(client, console):
     else:
         date = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
         assert re.fullmatch(date + " INFO visitorsite.request: " + message, lines[0])
-    listener = _queue_handler("visitorsite").listener
-    assert listener is not None
-    assert listener._thread.name == "log-writer"
 
 
 def _log_everything(logger: logging.Logger) -> None:
@@ -154,7 +169,6 @@ def test_other_handlers_get_their_records_one_by_one_and_after_a_stop_at_once():
         queued.flush()
         assert collect.messages == [f"line {i}" for i in range(1, 50, 2)]
         queued.stop()  # as at exit: the listener is gone, records are handled in the caller
-        assert queued.listener is None
         logger.warning("after the stop")
         assert collect.messages[-1] == "after the stop"
     finally:
@@ -218,7 +232,7 @@ class Slow:
         self.stream = stream
 
     def write(self, text):
-        time.sleep(0.02)
+        time.sleep(0.001)
         self.stream.write(text)
 
     def flush(self):
@@ -253,7 +267,7 @@ try:
     {}["missing"]
 except KeyError:
     logging.getLogger("counter").exception("the last line, %s", "with its traceback")
-print(json.dumps({"cooperative": queued.listener.cooperative, "ticks": ticks}))
+print(json.dumps({"ticks": ticks}))
 sys.exit(0)
 """
 
@@ -283,7 +297,6 @@ def test_lines_logged_right_before_exit_are_written(format_name, mode):
     n = 3000
     result = _run(_LOG_AND_EXIT, str(n), mode, log_format=format_name)
     status = json.loads(result.stdout)
-    assert status["cooperative"] is (mode == "gevent")
     if mode == "gevent":
         assert status["ticks"] > 0
     if format_name == "json":
@@ -330,18 +343,25 @@ def test_a_forked_child_writes_its_lines(mode):
     ]
 
 
+class _Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 @pytest.mark.parametrize("format_name", ["plain", "json"])
-def test_a_request_line_is_written_as_its_record_would_be(format_name):
-    line = logqueue.RequestLine((1_767_225_599_999_000_000, "GET", "count", 200, 1.25))
-    direct_text, queued_text = io.StringIO(), io.StringIO()
-    direct = logging.StreamHandler(direct_text)
-    direct.setFormatter(_formatter(format_name))
-    direct.handle(line.record())
-    target = logging.StreamHandler(queued_text)
-    target.setFormatter(_formatter(format_name))
-    logqueue.handle_records((target,), [line, line])
-    assert queued_text.getvalue() == direct_text.getvalue() * 2
-    written = queued_text.getvalue().splitlines()[0]
+def test_a_request_line_is_one_record_in_either_format(format_name, monkeypatch):
+    keep = _Keep()
+    monkeypatch.setattr(request_log.request_logger, "handlers", [keep])
+    monkeypatch.setattr(request_log.request_logger, "propagate", False)
+    request_log.log_request("GET", "count", 200, 1.25)
+    (record,) = keep.records
+    record.created, record.msecs = 1_767_225_599.999, 999.0  # a known time to format
+    assert (record.name, record.levelno) == ("visitorsite.request", logging.INFO)
+    written = _formatter(format_name).format(record)
     if format_name == "json":
         entry = json.loads(written)
         assert (entry["time"], entry["message"]) == (
@@ -355,46 +375,49 @@ def test_a_request_line_is_written_as_its_record_would_be(format_name):
             1.25,
         )
     else:
-        assert written.endswith(",999 INFO visitorsite.request: GET count 200 1.25ms")
+        assert re.fullmatch(
+            r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,999 INFO visitorsite\.request: GET count 200 1\.25ms",
+            written,
+        )
 
 
-def test_the_request_log_takes_the_ordinary_way_when_logging_is_configured_otherwise():
-    request_logger = logging.getLogger(logqueue.REQUEST_LOGGER)
-    parent = logging.getLogger("visitorsite")
-    queue_handler = _queue_handler("visitorsite")
-    queued, collect = [], _Collect(logging.INFO)
-    saved = parent.handlers
-    parent.handlers = [queue_handler]  # as LOGGING sets up (pytest adds its own handlers)
-    queue_handler.enqueue = queued.append
+def test_the_request_log_follows_the_loggers_level(monkeypatch):
+    keep = _Keep()
+    monkeypatch.setattr(request_log.request_logger, "handlers", [keep])
+    monkeypatch.setattr(request_log.request_logger, "propagate", False)
+    request_log.request_logger.setLevel(logging.WARNING)
     try:
-        logqueue.log_request("GET", "count", 200, 1.5)  # only a tuple is queued
-        assert [type(item) for item in queued] == [logqueue.RequestLine]
-        request_logger.addHandler(collect)  # one more handler: both get the record
-        logqueue.log_request("GET", "count", 200, 2.5)
-        assert type(queued[-1]) is logging.LogRecord
-        assert (queued[-1].route, queued[-1].ms) == ("count", 2.5)
-        assert collect.messages == ["GET count 200 2.50ms"]
-        request_logger.removeHandler(collect)
-        request_logger.setLevel(logging.WARNING)
-        logqueue.log_request("GET", "count", 200, 3.5)  # below the level: nothing at all
-        assert len(queued) == 2
+        request_log.log_request("GET", "count", 200, 3.5)  # below the level: nothing at all
     finally:
-        request_logger.removeHandler(collect)
-        request_logger.setLevel(logging.NOTSET)
-        del queue_handler.enqueue
-        parent.handlers = saved
+        request_log.request_logger.setLevel(logging.NOTSET)
+    assert keep.records == []
 
 
 def test_a_request_line_that_cannot_be_queued_never_fails_the_request(monkeypatch):
-    parent = logging.getLogger("visitorsite")
     queue_handler = _queue_handler("visitorsite")
-    monkeypatch.setattr(parent, "handlers", [queue_handler])  # as LOGGING sets up
     errors = []
 
-    def refuse(line):
+    def refuse(record):
         raise RuntimeError("can't start new thread")
 
     monkeypatch.setattr(queue_handler, "enqueue", refuse)
     monkeypatch.setattr(queue_handler, "handleError", errors.append)
-    logqueue.log_request("GET", "count", 200, 1.5)  # no exception
+    request_log.log_request("GET", "count", 200, 1.5)  # no exception
     assert [record.getMessage() for record in errors] == ["GET count 200 1.50ms"]
+
+
+def test_the_console_writes_no_address(console):
+    logger = logging.getLogger("visitorsite.tests.address")
+    try:
+        raise ConnectionError("peer 198.51.100.23 reset")
+    except ConnectionError:
+        logger.exception("lost %s and %s", "203.0.113.9", "2001:db8::1")
+    logqueue.flush()
+    written = console.getvalue()
+    assert "lost [address] and [address]" in written
+    assert "ConnectionError: peer [address] reset" in written
+    for address in ("198.51.100.23", "203.0.113.9", "2001:db8::1"):
+        assert address not in written
+    logging.getLogger("visitorsite.redis").info("Redis: %s (from REDIS_URL)", "redis://10.0.0.5/0")
+    logqueue.flush()
+    assert "Redis: redis://10.0.0.5/0 (from REDIS_URL)" in console.getvalue()  # our server's
