@@ -22,7 +22,8 @@ from django.shortcuts import render
 
 from counter import metrics, store
 from counter.domain import dimension_values
-from counter.domain.permissions import HiddenPage, MadeByPageScript, RateLimited
+from counter.domain.permissions import HiddenPage, RateLimited
+from counter.domain.visits import MadeByPageScript
 from counter.store import CounterAtLimit, HitRateLimited, StoreUnavailable
 from counter.web.responses import error
 from visitorsite import logqueue
