@@ -25,7 +25,7 @@ from counter.domain import dimension_values
 from counter.domain.permissions import HiddenPage, RateLimited
 from counter.domain.visits import MadeByPageScript
 from counter.store import CounterAtLimit, HitRateLimited, StoreUnavailable
-from counter.web.responses import error
+from counter.web.responses import answer_format, error
 from visitorsite import logqueue
 
 logger = logging.getLogger("counter")
@@ -277,7 +277,7 @@ class StoreUnavailableMiddleware:
             "Service temporarily unavailable: the counter store is unreachable or refuses "
             "writes. Please try again shortly."
         )
-        if getattr(request, "wants_html", False):  # a page: a page, not a traceback
+        if answer_format(request) == "page":  # a page: a page, not a traceback
             response = render(request, "counter/unavailable.html", status=503)
             response["Cache-Control"] = "no-store"
         else:
