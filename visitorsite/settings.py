@@ -203,8 +203,9 @@ LIVE_STREAM_SECONDS = env_float("LIVE_STREAM_SECONDS", 300.0)
 _threads = env_count("WEB_THREADS", 8)  # as gunicorn.conf.py reads them
 _gevent = env_text("WEB_WORKER_CLASS", "gevent") == "gevent"
 _streams = 200 if _gevent else max(_threads // 2, 1)
-LIVE_STREAMS_PER_WORKER = env_count("LIVE_STREAMS_PER_WORKER", _streams)
-LIVE_STREAMS_PER_CLIENT = env_count("LIVE_STREAMS_PER_CLIENT", 4)
+# 0: no live streams (each is a 429), as it always was.
+LIVE_STREAMS_PER_WORKER = env_count("LIVE_STREAMS_PER_WORKER", _streams, low=0)
+LIVE_STREAMS_PER_CLIENT = env_count("LIVE_STREAMS_PER_CLIENT", 4, low=0)
 # Counted hits per visitor and counter (every counting route, inside the hit's script): far
 # above any person's reloads, it stops one client from inflating a counter.
 HIT_RATE_LIMIT = env_rate("HIT_RATE_LIMIT", "300/m")

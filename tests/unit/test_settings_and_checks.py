@@ -81,7 +81,7 @@ def test_readers_take_the_default_when_unset_and_read_the_environment_by_default
     [
         ("COUNTER_RETENTION_DAYS", "0.5", "COUNTER_RETENTION_DAYS must be a whole number"),
         ("STORE_RETRY_AFTER", "0.5", "STORE_RETRY_AFTER must be a whole number"),
-        ("LIVE_STREAMS_PER_CLIENT", "0", "LIVE_STREAMS_PER_CLIENT must be 1 or more"),
+        ("LIVE_STREAMS_PER_CLIENT", "-1", "LIVE_STREAMS_PER_CLIENT must be 0 or more"),
         ("SECURE_HSTS_SECONDS", "a year", "SECURE_HSTS_SECONDS must be a whole number"),
         ("REDIS_TIMEOUT", "nan", "REDIS_TIMEOUT must be a positive number"),
     ],
