@@ -26,9 +26,11 @@ from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 
 from counter.domain import magic
+from counter.domain.dimension_values import BadBeacon
 from counter.domain.permissions import HiddenPage, RateLimited
 from counter.domain.visits import MadeByPageScript
 from counter.names import InvalidName
+from counter.render.badges import BadgeOptionError
 from counter.store import CounterAtLimit, HitRateLimited, StoreUnavailable
 from counter.web.responses import answer_format, json_response, text
 
@@ -71,7 +73,9 @@ class Answer:
     page: str | None = None  # the template answering a page's request, if not the text
 
 
-def _bad_name(exc: Exception, countapi: bool) -> Answer:
+def _bad_name(exc: Exception, json: bool, countapi: bool) -> Answer:
+    if not json:  # a counting route's, an embed's: what is wrong with the name
+        return Answer(400, f"Bad request: {exc}")
     # CountAPI's clients match its words for a bad name; a magic name that did not resolve
     # says why.
     malformed = isinstance(exc, InvalidName) and not isinstance(exc, magic.MagicUnresolved)
@@ -115,7 +119,12 @@ def _refused_by_django(exc: Exception) -> Answer:
 _Answerer = Callable[[Exception, bool, bool], Answer]
 TABLE: tuple[tuple[type[Exception] | tuple[type[Exception], ...], _Answerer], ...] = (
     # The API's parameters and keys (raised by api_view and its views).
-    ((InvalidName, BadRequest), lambda exc, json, countapi: _bad_name(exc, countapi)),
+    ((InvalidName, BadRequest), _bad_name),
+    # A badge's options, a page script's view that does not parse.
+    (
+        (BadgeOptionError, BadBeacon),
+        lambda exc, json, countapi: Answer(400, f"Bad request: {exc}"),
+    ),
     (
         UnsupportedMediaType,
         lambda exc, json, countapi: Answer(

@@ -9,9 +9,11 @@ from django.test import RequestFactory
 
 from counter import store
 from counter.domain import magic
+from counter.domain.dimension_values import BadBeacon
 from counter.domain.permissions import HiddenPage, RateLimited
 from counter.domain.visits import MadeByPageScript
 from counter.names import Counter, InvalidName
+from counter.render.badges import BadgeOptionError
 from counter.web import errors
 from counter.web.responses import answer_format, document, text
 
@@ -83,6 +85,9 @@ def test_json_answers_carry_their_headers_and_the_views_cors_choice():
          "Not found: no counter blog/site: 'site' and 'p.*' counters are made by the page "
          "script.", None),
         (store.StoreUnavailable("down"), 503, errors.UNAVAILABLE, "5"),
+        (InvalidName("bad name: why"), 400, "Bad request: bad name: why", None),
+        (BadgeOptionError("style must be flat"), 400, "Bad request: style must be flat", None),
+        (BadBeacon("not JSON"), 400, "Bad request: not JSON", None),
     ],
 )  # fmt: skip
 def test_text_answers(settings, exception, status, message, retry_after):
