@@ -22,11 +22,13 @@ import shutil  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 
-from visitorsite.connection_limits import (  # noqa: E402
-    ConnectionLimits,
-    SettingError,
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+from visitorsite.connection_limits import ConnectionLimits  # noqa: E402
+from visitorsite.environment import (  # noqa: E402
     env_count,
     env_networks,
+    env_text,
 )
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "visitorsite.settings")
@@ -42,34 +44,38 @@ if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
 
     atexit.register(_remove_metrics_dir)
 
-bind = os.environ.get("BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+bind = env_text("BIND", "127.0.0.1:8000")
 # worker_class (set above): gevent, a greenlet per client connection, so a hit waiting on Redis
 # costs no thread switch and no GIL hand-off. Measured against gthread (2 x 8) on the same load:
 # +15-20 % req/s, a lower p99, half the kernel time per request (docs/BENCHMARKS.md).
 # `WEB_WORKER_CLASS=gthread` goes back to threads.
 
-# Facing strangers (docs/OPERATIONS.md): a gevent worker holds this many connections, so that
-# the limits below, not the workers, are what a crowd of slow or idle clients runs into. Each
-# costs a greenlet and a socket (a few KiB); the worker raises its open-files limit to match.
+# Every number is read as settings.py reads its variables (visitorsite/environment.py): a bad
+# value is one line naming the variable, and gunicorn exits before starting anything.
 try:
-    worker_connections = env_count(os.environ, "WEB_CONNECTIONS", 10000)  # per gevent worker
+    workers = env_count("WEB_CONCURRENCY", 2)
+    threads = env_count("WEB_THREADS", 8)  # per gthread worker
+    # Requests are a few milliseconds; a worker stuck longer than this is killed and
+    # replaced. 0 is gunicorn's "no limit".
+    timeout = env_count("WEB_TIMEOUT", 30, low=0)
+    graceful_timeout = env_count("WEB_GRACEFUL_TIMEOUT", 20, low=0)
+    # Facing strangers (docs/OPERATIONS.md): a gevent worker holds this many connections, so
+    # that the limits below, not the workers, are what a crowd of slow or idle clients runs
+    # into. Each costs a greenlet and a socket (a few KiB); the worker raises its open-files
+    # limit to match.
+    worker_connections = env_count("WEB_CONNECTIONS", 10000)  # per gevent worker
     # REQUEST_DEADLINE, MAX_BODY_BYTES, CONNECTIONS_PER_ADDRESS (gevent worker only)
     _limits = ConnectionLimits.from_environ(os.environ)
     # Behind a proxy every connection comes from the proxy's address, so
     # CONNECTIONS_PER_ADDRESS caps the proxy, which must limit its clients itself (said at start).
-    _trusted_proxies = env_networks(os.environ, "TRUSTED_PROXIES")
-except SettingError as _error:
+    _trusted_proxies = env_networks("TRUSTED_PROXIES")
+except ImproperlyConfigured as _error:
     sys.exit(f"visitorsite: {_error}")
 if worker_class == "visitorsite.gunicorn_workers.GeventWorker":
     from visitorsite.gunicorn_workers import GeventWorker
 
     GeventWorker.limits = _limits
 
-threads = int(os.environ.get("WEB_THREADS", "8"))  # per gthread worker
-# Requests are a few milliseconds; a worker stuck longer than this is killed and replaced.
-timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
 accesslog = os.environ.get("ACCESS_LOG") or None
 # Off by default (visitorsite logs one line per request itself). When turned on it must stay

@@ -3,7 +3,8 @@
 A connection must bring its request (headers and body) within a deadline; a body has a size
 limit checked before it is read; one client address holds a bounded number of connections.
 The worker (visitorsite/gunicorn_workers.py) applies these; here are the settings, read from
-the environment by gunicorn.conf.py, the address grouping, the per-address count and the
+the environment by gunicorn.conf.py (through visitorsite/environment.py's readers, as
+settings.py reads its own), the address grouping, the per-address count and the
 worker's own short answers. Nothing here touches a socket, so all of it is unit-tested.
 """
 
@@ -13,49 +14,7 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-
-class SettingError(ValueError):
-    """An environment variable gunicorn.conf.py reads has a value it cannot use."""
-
-
-def env_count(environ: Mapping[str, str], name: str, default: int) -> int:
-    """A whole number, 1 or more (as visitorsite/environment.py reads counts)."""
-    value = environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise SettingError(f"{name} must be a whole number, got {value!r}") from None
-    if number < 1:
-        raise SettingError(f"{name} must be 1 or more, got {value!r}")
-    return number
-
-
-def env_float(environ: Mapping[str, str], name: str, default: float) -> float:
-    """A positive number of seconds (as visitorsite/environment.py reads durations)."""
-    value = environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise SettingError(f"{name}={value!r} is not a number") from None
-    if not number > 0 or number == float("inf"):
-        raise SettingError(f"{name} must be a positive number, got {value!r}")
-    return number
-
-
-def env_networks(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """Comma-separated addresses or CIDR networks (TRUSTED_PROXIES, checked as settings.py
-    checks it: gunicorn's master reads it before Django is set up)."""
-    networks = tuple(i.strip() for i in environ.get(name, "").split(",") if i.strip())
-    for network in networks:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError:
-            raise SettingError(f"{name}: {network!r} is not an address") from None
-    return networks
+from visitorsite.environment import env_count, env_float
 
 
 @dataclass(frozen=True)
@@ -76,12 +35,13 @@ class ConnectionLimits:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ConnectionLimits:
-        """REQUEST_DEADLINE, MAX_BODY_BYTES and CONNECTIONS_PER_ADDRESS, validated."""
+        """REQUEST_DEADLINE, MAX_BODY_BYTES and CONNECTIONS_PER_ADDRESS, validated
+        (environment.SettingError naming the variable)."""
         return cls(
-            request_deadline=env_float(environ, "REQUEST_DEADLINE", cls.request_deadline),
-            max_body_bytes=env_count(environ, "MAX_BODY_BYTES", cls.max_body_bytes),
+            request_deadline=env_float("REQUEST_DEADLINE", cls.request_deadline, environ=environ),
+            max_body_bytes=env_count("MAX_BODY_BYTES", cls.max_body_bytes, environ=environ),
             connections_per_address=env_count(
-                environ, "CONNECTIONS_PER_ADDRESS", cls.connections_per_address
+                "CONNECTIONS_PER_ADDRESS", cls.connections_per_address, environ=environ
             ),
         )
 

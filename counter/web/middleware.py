@@ -1,5 +1,6 @@
 """Middleware: the liveness probe, the request log, what every request must be before a view
-reads it (its Host, its body's length), and the one place where errors become answers."""
+reads it (its Host, its body's length), and the answer to what a view raises (from
+counter/web/errors.py's table)."""
 
 import json
 import logging
@@ -10,21 +11,16 @@ from django.core.exceptions import (
     BadRequest,
     DisallowedHost,
     PermissionDenied,
-    RequestDataTooBig,
     SuspiciousOperation,
-    TooManyFieldsSent,
 )
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
-from django.http.multipartparser import MultiPartParserError
-from django.shortcuts import render
 
 from counter import metrics, store
 from counter.domain import dimension_values
-from counter.domain.permissions import HiddenPage, MadeByPageScript, RateLimited
-from counter.store import CounterAtLimit, HitRateLimited, StoreUnavailable
-from counter.web import request_log
+from counter.store import StoreUnavailable
+from counter.web import errors, request_log
 from counter.web.responses import error
 
 logger = logging.getLogger("counter")
@@ -139,7 +135,6 @@ BODY_LIMITS = {
         FORM_BODY,
     ),
 }  # fmt: skip
-_BAD_HOST = "Bad request: the Host header names no site served here."
 _HOSTS_KEPT = 256  # Host values known good (ports, wildcards' names): bounded, then forgotten
 
 
@@ -208,7 +203,7 @@ class _Hosts:
         try:
             request.get_host()
         except DisallowedHost:
-            return error(request, 400, _BAD_HOST)
+            return error(request, 400, errors.BAD_HOST)
         header = "HTTP_X_FORWARDED_HOST" if settings.USE_X_FORWARDED_HOST else "HTTP_HOST"
         if header != self.header or len(self.known) >= _HOSTS_KEPT:
             self.known, self.header = set(), header
@@ -243,10 +238,10 @@ def _drop_body(response: HttpResponse) -> None:
 
 
 class StoreUnavailableMiddleware:
-    """The one table from a view's exception to its answer: ``StoreUnavailable`` a fast 503
-    with ``Retry-After``, limits a 409 or 429, a request Django refuses to parse (too many
-    fields, a body over DATA_UPLOAD_MAX_MEMORY_SIZE) a 400 or 413; never a traceback, and in
-    the route's language (responses.error: JSON on the API)."""
+    """What a view raises, answered from counter/web/errors.py's table: ``StoreUnavailable`` a
+    fast 503 with ``Retry-After``, limits a 409 or 429, a request Django refuses to parse (too
+    many fields, a body over DATA_UPLOAD_MAX_MEMORY_SIZE) a 400 or 413; never a traceback, and
+    in the request's language (responses.answer_format)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -256,46 +251,4 @@ class StoreUnavailableMiddleware:
 
     def process_exception(self, request, exception):
         """The answer to ``exception``, or None for an unexpected one (a 500, logged)."""
-        if isinstance(exception, CounterAtLimit):
-            return error(request, 409, str(exception).capitalize() + ".")
-        if isinstance(exception, HitRateLimited):
-            response = error(request, 429, str(exception).capitalize() + ".")
-            response["Retry-After"] = str(exception.retry_after)
-            return response
-        if isinstance(exception, (MadeByPageScript, HiddenPage)):
-            return error(request, 404, f"Not found: {exception}.")
-        if isinstance(exception, RateLimited):  # new counters by first hits, on any route
-            response = error(request, 429, f"Too many new counters: {exception}.")
-            response["Retry-After"] = str(exception.reset)
-            return response
-        if isinstance(exception, (SuspiciousOperation, BadRequest, MultiPartParserError)):
-            return error(request, *_refused(exception))
-        if not isinstance(exception, StoreUnavailable):
-            return None
-        message = (
-            "Service temporarily unavailable: the counter store is unreachable or refuses "
-            "writes. Please try again shortly."
-        )
-        if getattr(request, "wants_html", False):  # a page: a page, not a traceback
-            response = render(request, "counter/unavailable.html", status=503)
-            response["Cache-Control"] = "no-store"
-        else:
-            response = error(request, 503, message)
-        response["Retry-After"] = str(settings.STORE_RETRY_AFTER)
-        return response
-
-
-def _refused(exception: Exception) -> tuple[int, str]:
-    """What Django refuses while parsing a request (request.GET, request.POST and request.body
-    are read lazily, in the view), in the answer's words."""
-    if isinstance(exception, RequestDataTooBig):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return 413, f"Request body too large: at most {limit} bytes."
-    if isinstance(exception, TooManyFieldsSent):
-        most = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
-        return 400, f"Bad request: more than {most} query or form fields."
-    if isinstance(exception, DisallowedHost):
-        return 400, _BAD_HOST
-    if isinstance(exception, MultiPartParserError):
-        return 400, f"Bad request: the form could not be read ({exception})."
-    return 400, "Bad request."
+        return errors.respond(request, exception)

@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Callable
 from functools import wraps
+from typing import Literal
 
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
@@ -47,7 +48,7 @@ def document(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        request.wants_html = True  # errors on this path, a store outage included, are pages
+        request.is_document = True  # see answer_format: a store outage here is a page
         response = view(request, *args, **kwargs)
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -58,11 +59,23 @@ def document(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapper
 
 
-def wants_json(request: HttpRequest) -> bool:
-    """Whether the request's path is the JSON API's, whose errors are JSON (the rest answer
-    text, or a page): decided by the path alone, so that it holds before a view is found
-    (a bad Host, a body over the route's limit, a 404) as after."""
-    return request.path_info.startswith(_JSON_PREFIXES)
+def answer_format(request: HttpRequest) -> Literal["json", "page", "text"]:
+    """The language an error is answered in: the one place that decides whether a request
+    is a JSON request. Every error answer reads it (error() below, counter/web/errors.py
+    for api_view and the middleware).
+
+    - ``"json"``: the path is the JSON API's (_JSON_PREFIXES: CountAPI's routes and
+      /api/). Decided by the path alone, so that it holds before a view is found (a bad
+      Host, a body over the route's limit, a 404) as after, and for every api_view view.
+    - ``"page"``: an HTML page's view (``@document``) is answering; a store outage there is
+      a page (errors the table gives no page for are text).
+    - ``"text"``: everything else (counts, badges, the pixel, the page script).
+    """
+    if request.path_info.startswith(_JSON_PREFIXES):
+        return "json"
+    if getattr(request, "is_document", False):
+        return "page"
+    return "text"
 
 
 def json_response(
@@ -101,7 +114,7 @@ def json_response(
 def error(request: HttpRequest, status: int, message: str) -> HttpResponse:
     """An error in the request's language: JSON as the API answers (``{"error": ...}``, CORS,
     JSONP) on the API's paths, one line of text elsewhere. Never cached."""
-    if wants_json(request):
+    if answer_format(request) == "json":
         return json_response(request, {"error": message}, status=status)
     return text(f"{message}\n", status=status)
 

@@ -18,13 +18,12 @@ from counter.names import (
     governing,
 )
 from counter.web.api.apiview import (
-    BadRequest,
-    KeyRequired,
     api_view,
     bool_param,
     is_admin,
     param,
 )
+from counter.web.errors import BadRequest, KeyRequired
 from counter.web.responses import json_response
 
 

@@ -1,6 +1,6 @@
 """What every API view shares: ``api_view`` (the counter from the path, the methods, CORS,
-every error answered as JSON), the errors it answers, how parameters are read from the query
-or the body, and whether the caller holds the counter's admin key."""
+every error answered as JSON through counter/web/errors.py's table), how parameters are read
+from the query or the body, and whether the caller holds the counter's admin key."""
 
 import json
 from collections.abc import Callable
@@ -12,42 +12,19 @@ from django.http.multipartparser import MultiPartParserError
 from counter import store
 from counter.domain import magic, visitors
 from counter.domain.params import BadParameter, parse_int, parse_object
-from counter.domain.permissions import (
-    Access,
-    RateLimited,
-    access,
-    may_see,
-    ruling_meta,
-)
-from counter.names import (
-    Counter,
-    InvalidName,
-    counter_from_path,
+from counter.domain.permissions import Access, access, may_see, ruling_meta
+from counter.names import Counter, counter_from_path
+from counter.web import errors
+from counter.web.errors import (
+    BadRequest,
+    KeyRequired,
+    PrivateCounter,
+    UnsupportedMediaType,
+    WrongKey,
 )
 from counter.web.responses import json_response
 
 _BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
-
-
-class UnsupportedMediaType(Exception):
-    """A POST body that is neither a form nor JSON."""
-
-
-class BadRequest(Exception):
-    """A parameter is missing or malformed: answered 400 with the message."""
-
-
-class WrongKey(Exception):
-    """A key was presented and it is not this counter's (nor ADMIN_TOKEN): 403."""
-
-
-class KeyRequired(Exception):
-    """The endpoint needs the admin key and none was presented: 401."""
-
-
-# CountAPI's own words for a bad name and create's bounds (its client's test suite matches
-# them); the v1 API says more.
-MALFORMED = "Malformed Namespace/Key"
 
 
 def api_view(
@@ -92,39 +69,8 @@ def api_view(
                     request.magic = magic.resolve(request, path, page_secret)
                     return view(request, request.magic.counter)
                 return view(request, counter_from_path(path))
-            except (InvalidName, BadRequest) as exc:
-                malformed = isinstance(exc, InvalidName) and not isinstance(
-                    exc, magic.MagicUnresolved
-                )
-                message = MALFORMED if countapi and malformed else str(exc)
-                return json_response(request, {"error": message}, status=400, cors=cors)
-            except UnsupportedMediaType as exc:
-                message = f"unsupported body type {str(exc)[:60]!r}: send a form or JSON"
-                return json_response(request, {"error": message}, status=415, cors=cors)
-            except WrongKey:
-                return json_response(request, {"error": "wrong admin key"}, status=403, cors=cors)
-            except KeyRequired:
-                response = json_response(
-                    request,
-                    {"error": "an admin key is required (Authorization: Bearer <key>, or ?token=)"},
-                    status=401,
-                    cors=cors,
-                )
-                response["WWW-Authenticate"] = 'Bearer realm="visitorsite"'
-                return response
-            except RateLimited as exc:
-                return json_response(
-                    request,
-                    {"error": str(exc)},
-                    status=429,
-                    cors=cors,
-                    headers={
-                        "Retry-After": str(exc.reset),
-                        "RateLimit-Limit": str(exc.limit),
-                        "RateLimit-Remaining": "0",
-                        "RateLimit-Reset": str(exc.reset),
-                    },
-                )
+            except errors.API_ERRORS as exc:  # the view's own: answered with its CORS
+                return errors.respond(request, exc, cors=cors, countapi=countapi)
 
         return wrapper
 
@@ -212,14 +158,12 @@ def is_admin(request: HttpRequest, counter: Counter, *, required: bool = False) 
 
 def refuse_private(
     request: HttpRequest, counter: Counter, meta: dict[str, str] | None = None
-) -> HttpResponse | None:
-    """The 403 for a private counter's figures without its key (``meta``: the counter's own,
-    when read already); a wrong key is WrongKey, as on every admin route."""
+) -> None:
+    """Raise PrivateCounter (a 403) for a private counter's figures without its key
+    (``meta``: the counter's own, when read already); a wrong key is WrongKey, as on every
+    admin route."""
     refused = may_see(request, ruling_meta(counter, meta))
     if refused is Access.DENIED:
         raise WrongKey
-    if refused is None:
-        return None
-    return json_response(
-        request, {"error": "this counter is private: send its admin key"}, status=403
-    )
+    if refused is not None:
+        raise PrivateCounter

@@ -26,7 +26,6 @@ from counter.names import (
     counter_from_parts,
 )
 from counter.web.api.apiview import (
-    BadRequest,
     api_view,
     bool_param,
     int_param,
@@ -34,6 +33,7 @@ from counter.web.api.apiview import (
     param,
     refuse_private,
 )
+from counter.web.errors import BadRequest, WrongKey
 from counter.web.responses import json_response
 
 VERSION = "1.0.0"
@@ -124,9 +124,7 @@ def info(request: HttpRequest, counter: Counter) -> HttpResponse:
     found = store.info(counter)
     if found.total is None:
         return json_response(request, {"error": "Key not found"}, status=404, counter=counter)
-    refused = refuse_private(request, counter, found.meta)
-    if refused is not None:
-        return refused
+    refuse_private(request, counter, found.meta)
     created = found.meta.get("created")
     payload = {
         "namespace": counter.namespace,
@@ -145,7 +143,7 @@ def set_value(request: HttpRequest, counter: Counter) -> HttpResponse:
     value = int_param(request, "value")
     found = access(request, ruling_meta(counter))
     if found is Access.DENIED:
-        return json_response(request, {"error": "wrong admin key"}, status=403, cors=False)
+        raise WrongKey
     status, old = store.set_total(counter, value, require_reset_enabled=found is not Access.ADMIN)
     if status == -1:
         payload, code = {"old_value": None, "value": None}, 404

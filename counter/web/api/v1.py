@@ -17,13 +17,13 @@ from counter.names import (
     Counter,
 )
 from counter.web.api.apiview import (
-    BadRequest,
     api_view,
     int_param,
     param,
     refuse_private,
 )
 from counter.web.api.countapi import create_and_answer
+from counter.web.errors import BadRequest
 from counter.web.responses import json_response
 
 
@@ -54,13 +54,13 @@ def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
     return json_response(request, payload, counter=counter)
 
 
-def _days(request: HttpRequest, counter: Counter) -> int | HttpResponse:
-    """The range a reader asks for, ``?days=`` (30), or the answer that refuses it: a bad
-    range (BadRequest), a private counter without its key."""
+def _days(request: HttpRequest, counter: Counter) -> int:
+    """The range a reader asks for, ``?days=`` (30); raises what refuses it: a bad range
+    (BadRequest), a private counter without its key (PrivateCounter)."""
     reveal_page(request, counter)
     days = int_param(request, "days", 30, low=1, high=settings.COUNTER_RETENTION_DAYS)
-    refused = refuse_private(request, counter)
-    return days if refused is None else refused
+    refuse_private(request, counter)
+    return days
 
 
 def _not_found(request: HttpRequest, counter: Counter) -> HttpResponse:
@@ -68,11 +68,9 @@ def _not_found(request: HttpRequest, counter: Counter) -> HttpResponse:
 
 
 def _figures(request: HttpRequest, counter: Counter) -> store.Stats | HttpResponse:
-    """The counter's figures over ``?days=``, or the answer that refuses them (_days), or a
-    404 for a counter that does not exist."""
+    """The counter's figures over ``?days=`` (_days raises what refuses them), or a 404 for
+    a counter that does not exist."""
     days = _days(request, counter)
-    if isinstance(days, HttpResponse):
-        return days
     figures = store.stats(counter, days=days)
     if figures.total == 0 and store.total(counter) is None:
         return _not_found(request, counter)
@@ -89,8 +87,6 @@ def breakdown(request: HttpRequest, counter: Counter) -> HttpResponse:
         raise BadRequest(f"dimension must be one of {', '.join(store.DIMENSIONS)}")
     limit = int_param(request, "limit", 100, low=1, high=1000)
     days = _days(request, counter)
-    if isinstance(days, HttpResponse):
-        return days
     if store.total(counter) is None:
         return _not_found(request, counter)
     rows = store.breakdown(counter, dimension, days=days, limit=limit)
