@@ -92,7 +92,7 @@ format: $(VENV)/.dev-installed-$(PYVER)
 
 # The data that goes stale, released as packages: ua-parser's rules, the IP-to-country table,
 # the crawler list. `make lock UPGRADE=data` takes their newest releases (docs/DIMENSIONS.md).
-DATA_PACKAGES := ua-parser-builtins iptocc crawlerdetect
+DATA_PACKAGES := ua-parser-builtins iptocc crawlerdetect pycountry
 # UPGRADE's words: `data` stands for DATA_PACKAGES, a flag (--upgrade) goes to uv as it is,
 # a name becomes --upgrade-package NAME.
 UPGRADE_FLAGS := $(foreach word,$(patsubst data,$(DATA_PACKAGES),$(UPGRADE)),\

@@ -146,3 +146,23 @@ def test_private_counter_figures_are_not_public_in_the_v1_api(web):
     authorised = web.get("/api/v1/counters/site/secret", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert authorised.status_code == 200
     assert store.total(Counter("site", "secret")) == 0
+
+
+def test_site_breakdowns_show_visitors_share_direct_countries_and_conversion(web):
+    beacon = {"content_type": "text/plain", "REMOTE_ADDR": "81.2.69.142"}
+    web.post("/e/shop.example", data=b'{"p": "/", "w": "l"}', **beacon)  # no referrer: direct
+    web.post("/e/shop.example", data=b'{"p": "/", "r": "blog.example"}', REMOTE_ADDR="8.8.8.8",
+             content_type="text/plain")  # fmt: skip
+    web.post("/e/shop.example", data=b'{"e": "signup", "p": "/"}', **beacon)
+    body = web.get("/d/shop.example/site").content.decode()
+    referrers = body[body.index('id="b-referrer"') : body.index('id="b-campaign"')]
+    assert '<span class="value">Direct</span>' in referrers
+    assert "(none)" not in referrers
+    assert "1 visitor · 50%" in referrers  # in the row, not only in a title
+    assert "United Kingdom (GB)" in body
+    assert "United States (US)" in body
+    events = body[body.index('id="b-event"') : body.index('id="b-browser"')]
+    assert "signup" in events
+    assert "50% converted" in events  # 1 of the site's 2 visitors
+    api = web.get("/api/v1/counters/shop.example/site/breakdown?dimension=referrer").json()
+    assert "(none)" in [row["value"] for row in api["rows"]]  # the API keeps the raw value
