@@ -160,6 +160,8 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         ),
         "bar_cap": settings.DIMENSION_VALUES_PER_DAY,
         "path": info.meta.get("path"),
+        "is_site": site,
+        "site_dashboard": _site_dashboard(counter),
         "private": is_private(rules),
         "base": base,
         "salt_rotation": settings.VISITOR_SALT_ROTATION,
@@ -169,6 +171,13 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
     response = _page(request, "counter/dashboard.html", context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _site_dashboard(counter: Counter) -> str | None:
+    """A page counter's way back to its site's dashboard (None for any other counter). The
+    store has no per-page breakdowns: a page's dashboard shows its own series and this link."""
+    site = governing(counter)
+    return _dashboard_url(site) if site != counter else None
 
 
 # The dashboard's breakdowns: titles, and the rows each shows (the rest as "(other)").
