@@ -204,3 +204,15 @@ def test_a_private_sites_page_stays_locked(web):
     body = web.get(page_url).content.decode()
     assert "/hidden" not in body  # no title by its path for a stranger
     assert "is private" in body
+
+
+def test_the_created_page_hands_its_dashboard_link_to_the_browsers_list(web):
+    created = web.post("/new", {"namespace": "mine.example", "key": "home"}).content.decode()
+    remember = re.search(r'<p id="remember"([^>]*)>', created)[1]
+    assert 'data-url="/d/mine.example/home"' in remember
+    assert 'data-name="mine.example/home"' in remember
+    assert "admin" not in remember  # the link only: the key stays on this page, once
+    assert "/static/dashboard/mine.js" in created
+    landing = web.get("/").content.decode()
+    assert '<section id="mine" aria-labelledby="mine-title" hidden>' in landing
+    assert "/static/dashboard/mine.js" in landing
