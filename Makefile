@@ -43,7 +43,14 @@ $(COUNTAPI_CLIENTS)/node_modules/.installed: $(COUNTAPI_CLIENTS)/package-lock.js
 		npm ci --prefix $(COUNTAPI_CLIENTS) --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not installed: the countapi-js client test will be skipped"; fi
 
-test: $(VENV)/.dev-installed-$(PYVER) $(COUNTAPI_CLIENTS)/node_modules/.installed
+# axe-core for the browser tests' accessibility checks (tests/e2e/accessibility.py).
+A11Y := tests/e2e/a11y
+$(A11Y)/node_modules/.installed: $(A11Y)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix $(A11Y) --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not installed: the browser tests' axe-core checks will be skipped"; fi
+
+test: $(VENV)/.dev-installed-$(PYVER) $(COUNTAPI_CLIENTS)/node_modules/.installed $(A11Y)/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@if command -v luacheck >/dev/null; then luacheck --no-color -q counter/store/scripts; \
