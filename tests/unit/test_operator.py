@@ -61,3 +61,11 @@ def test_the_list_is_capped(web, monkeypatch):
     body = web.get(f"/operator?token={TOKEN}").content.decode()
     assert len(_names(body)) == 2
     assert "Only the first 2 counters" in body
+
+
+def test_the_token_opens_a_private_dashboard_the_page_links_to(web):
+    response = web.post("/new", {"namespace": "private.example", "key": "home", "private": "on"})
+    assert response.status_code == 200
+    assert "is private" in web.get("/d/private.example/home").content.decode()
+    assert web.post("/d/private.example/home/unlock", {"admin_key": TOKEN}).status_code == 302
+    assert 'id="total"' in web.get("/d/private.example/home").content.decode()
