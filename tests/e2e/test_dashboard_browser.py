@@ -181,6 +181,7 @@ def test_the_landing_page_lists_the_dashboards_this_browser_created(live_service
         page.fill("input[name=key]", key)
         page.click("button[type=submit]")
         assert "Save this now" in page.content()
+    assert axe_violations(page) == []  # the "created" page, with its link kept
     stored = page.evaluate("localStorage.getItem('visitorsite:dashboards')")
     assert page.inner_text("#admin-key") not in stored  # links only, never the key
     page.goto(f"{live_service.url}/")
