@@ -21,7 +21,6 @@ class ShownRow:
     hits: int
     visitors: int
     share: float  # percent of the dimension's hits in the period
-    bar: float  # percent of the first row's hits: the bar's length
     conversion: float | None = None  # events: visitors over the site's, percent
 
 
@@ -57,7 +56,6 @@ def shown_rows(dimension: str, rows: list, *, site_visitors: int | None = None) 
     ``site_visitors``: the site's visitor-days in the period, the events' denominator (the
     rows' visitors are visitor-days too: the same unit)."""
     whole = sum(row.hits for row in rows)
-    first = max((row.hits for row in rows), default=0)
     events = dimension == "event" and site_visitors is not None
     return [
         ShownRow(
@@ -66,7 +64,6 @@ def shown_rows(dimension: str, rows: list, *, site_visitors: int | None = None) 
             hits=row.hits,
             visitors=row.visitors,
             share=percent(row.hits, whole),
-            bar=percent(row.hits, first),
             conversion=min(percent(row.visitors, site_visitors), 100.0) if events else None,
         )
         for row in rows

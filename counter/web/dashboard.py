@@ -154,11 +154,11 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "chart": mark_safe(charts.render_chart(figures.days)),  # noqa: S308  (escaped inside)
         "rows": list(reversed(figures.days)),
         "top_pages": store.top_pages(counter) if site else None,
-        "breakdowns": (
-            _breakdowns(counter, days, site_visitors=sum(day.uniques for day in figures.days))
-            if site
-            else None
-        ),
+        "breakdowns": _in_context(
+            _breakdowns(counter, days), site_visitors=sum(day.uniques for day in figures.days)
+        )
+        if site
+        else None,
         "bar_cap": settings.DIMENSION_VALUES_PER_DAY,
         "path": info.meta.get("path"),
         "is_site": site,
@@ -195,21 +195,30 @@ _TITLES = {
 _BARS = 10
 
 
-def _breakdowns(site: Counter, days: int, *, site_visitors: int) -> list[dict]:
-    """Each dimension as a ranked bar list (value_labels.shown_rows: label, hits, visitors,
-    share, bar length drawn as an SVG width: no inline style under the CSP; the events'
-    conversion over ``site_visitors``, the site's visitor-days in the period)."""
+def _breakdowns(site: Counter, days: int) -> list[dict]:
+    """Each dimension as a ranked bar list: value, hits, visitors, bar length (percent of
+    the first row's hits, drawn as an SVG width: no inline style under the CSP)."""
     # Kept a minute per process: a year of a busy site's eight dimensions is ~290,000
     # value-days to add up (half a second), and a public dashboard can be reloaded by anyone.
     read = store.breakdowns(site, days=days, limit=_BARS, keep_seconds=60)
-    return [
-        {
-            "dimension": dimension,
-            "title": title,
-            "bars": shown_rows(dimension, read[dimension], site_visitors=site_visitors),
-        }
-        for dimension, title in _TITLES.items()
-    ]
+    lists = []
+    for dimension, title in _TITLES.items():
+        top = max((row.hits for row in read[dimension]), default=0) or 1
+        bars = [{"row": row, "percent": round(100 * row.hits / top, 1)} for row in read[dimension]]
+        lists.append({"dimension": dimension, "title": title, "bars": bars})
+    return lists
+
+
+def _in_context(lists: list[dict], *, site_visitors: int) -> list[dict]:
+    """Each bar with what a reader needs beside its hits (value_labels.shown_rows: its label,
+    visitors, share of the hits; an event's conversion over ``site_visitors``, the site's
+    visitor-days in the period), as ``bar["shown"]``: in the row, not in a hover title."""
+    for bar_list in lists:
+        rows = [bar["row"] for bar in bar_list["bars"]]
+        shown = shown_rows(bar_list["dimension"], rows, site_visitors=site_visitors)
+        for bar, row in zip(bar_list["bars"], shown, strict=True):
+            bar["shown"] = row
+    return lists
 
 
 @document

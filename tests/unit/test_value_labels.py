@@ -19,13 +19,12 @@ def test_countries_are_named_with_their_code():
     assert country_label("ZZ") == "ZZ"  # not in ISO 3166-1: as stored
 
 
-def test_rows_carry_their_share_of_the_hits_and_a_bar_against_the_first():
+def test_rows_carry_their_share_of_the_hits():
     rows = [Row("(none)", 6, 4), Row("Hacker News", 3, 3), Row("(other)", 1, 1)]
     shown = shown_rows("referrer", rows)
     assert [row.label for row in shown] == ["Direct", "Hacker News", "(other)"]
     assert [row.value for row in shown] == ["(none)", "Hacker News", "(other)"]
     assert [row.share for row in shown] == [60.0, 30.0, 10.0]
-    assert [row.bar for row in shown] == [100.0, 50.0, 16.7]
     assert [row.visitors for row in shown] == [4, 3, 1]
     assert all(row.conversion is None for row in shown)
     assert shown_rows("referrer", []) == []
