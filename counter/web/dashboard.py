@@ -108,6 +108,13 @@ def _dashboard_url(counter: Counter) -> str:
     return reverse("dashboard", kwargs={"path": f"{counter.namespace}/{counter.key}"})
 
 
+def _site_dashboard(counter: Counter) -> str | None:
+    """A page counter's way back to its site's dashboard (None for any other counter). The
+    store has no per-page breakdowns: a page's dashboard shows its own series and this link."""
+    site = governing(counter)
+    return _dashboard_url(site) if site != counter else None
+
+
 def _cookie_name(counter: Counter) -> str:
     return "vs_owner_" + hashlib.sha256(str(counter).encode()).hexdigest()[:16]
 
@@ -172,13 +179,6 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
     response = _page(request, "counter/dashboard.html", context)
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _site_dashboard(counter: Counter) -> str | None:
-    """A page counter's way back to its site's dashboard (None for any other counter). The
-    store has no per-page breakdowns: a page's dashboard shows its own series and this link."""
-    site = governing(counter)
-    return _dashboard_url(site) if site != counter else None
 
 
 # The dashboard's breakdowns: titles, and the rows each shows (the rest as "(other)").
