@@ -109,6 +109,33 @@ def test_private_dashboard_without_and_with_the_key(live_service, browser_page):
     assert page.inner_text("#total") == "0"
 
 
+def test_the_landing_page_lists_the_dashboards_this_browser_created(live_service, browser_page):
+    page = browser_page
+    page.goto(f"{live_service.url}/")
+    assert page.locator("#mine").is_hidden()  # nothing created here yet
+    for key in ("one", "two"):
+        page.goto(f"{live_service.url}/")
+        page.fill("input[name=namespace]", "mine.test")
+        page.fill("input[name=key]", key)
+        page.click("button[type=submit]")
+        assert "Save this now" in page.content()
+    assert axe_violations(page) == []  # the "created" page, with its link kept
+    stored = page.evaluate("localStorage.getItem('visitorsite:dashboards')")
+    assert page.inner_text("#admin-key") not in stored  # links only, never the key
+    page.goto(f"{live_service.url}/")
+    assert page.locator("#mine li a").all_inner_texts() == ["mine.test/two", "mine.test/one"]
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert axe_violations(page) == []
+    page.click("#mine li a >> nth=1")
+    assert page.url.endswith("/d/mine.test/one")
+    page.goto(f"{live_service.url}/")
+    page.click("#mine button")
+    assert page.locator("#mine").is_hidden()
+    page.reload()
+    assert page.locator("#mine").is_hidden()
+
+
 def _view(service, body: dict, agent: str) -> None:
     import json
     import urllib.request
@@ -169,30 +196,3 @@ def test_a_sites_breakdowns_are_ranked_bar_lists_readable_at_360_px(live_service
     assert axe_violations(page) == []
     page.click("text=the site's dashboard")
     assert page.url.endswith("/d/bars.test/site")
-
-
-def test_the_landing_page_lists_the_dashboards_this_browser_created(live_service, browser_page):
-    page = browser_page
-    page.goto(f"{live_service.url}/")
-    assert page.locator("#mine").is_hidden()  # nothing created here yet
-    for key in ("one", "two"):
-        page.goto(f"{live_service.url}/")
-        page.fill("input[name=namespace]", "mine.test")
-        page.fill("input[name=key]", key)
-        page.click("button[type=submit]")
-        assert "Save this now" in page.content()
-    assert axe_violations(page) == []  # the "created" page, with its link kept
-    stored = page.evaluate("localStorage.getItem('visitorsite:dashboards')")
-    assert page.inner_text("#admin-key") not in stored  # links only, never the key
-    page.goto(f"{live_service.url}/")
-    assert page.locator("#mine li a").all_inner_texts() == ["mine.test/two", "mine.test/one"]
-    page.set_viewport_size({"width": 360, "height": 740})
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    assert axe_violations(page) == []
-    page.click("#mine li a >> nth=1")
-    assert page.url.endswith("/d/mine.test/one")
-    page.goto(f"{live_service.url}/")
-    page.click("#mine button")
-    assert page.locator("#mine").is_hidden()
-    page.reload()
-    assert page.locator("#mine").is_hidden()
