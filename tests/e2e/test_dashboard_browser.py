@@ -72,6 +72,8 @@ def test_create_hit_and_read_the_dashboard(live_service, browser_page):
     page.click("text=90 days")
     assert page.url.endswith("?days=90")
     assert page.locator("details tbody tr").count() == 90
+    assert page.locator("#script").count() == 0  # a plain counter: no page-script snippet
+    assert axe_violations(page) == []
     page.screenshot(path=str(_output() / "dashboard.png"), full_page=True)
     page.set_viewport_size({"width": 360, "height": 740})
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
