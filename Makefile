@@ -43,7 +43,14 @@ $(COUNTAPI_CLIENTS)/node_modules/.installed: $(COUNTAPI_CLIENTS)/package-lock.js
 		npm ci --prefix $(COUNTAPI_CLIENTS) --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not installed: the countapi-js client test will be skipped"; fi
 
-test: $(VENV)/.dev-installed-$(PYVER) $(COUNTAPI_CLIENTS)/node_modules/.installed
+# axe-core for the browser tests' accessibility checks (tests/e2e/accessibility.py).
+A11Y := tests/e2e/a11y
+$(A11Y)/node_modules/.installed: $(A11Y)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix $(A11Y) --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not installed: the browser tests' axe-core checks will be skipped"; fi
+
+test: $(VENV)/.dev-installed-$(PYVER) $(COUNTAPI_CLIENTS)/node_modules/.installed $(A11Y)/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@if command -v luacheck >/dev/null; then luacheck --no-color -q counter/store/scripts; \
@@ -92,7 +99,7 @@ format: $(VENV)/.dev-installed-$(PYVER)
 
 # The data that goes stale, released as packages: ua-parser's rules, the IP-to-country table,
 # the crawler list. `make lock UPGRADE=data` takes their newest releases (docs/DIMENSIONS.md).
-DATA_PACKAGES := ua-parser-builtins iptocc crawlerdetect
+DATA_PACKAGES := ua-parser-builtins iptocc crawlerdetect pycountry
 # UPGRADE's words: `data` stands for DATA_PACKAGES, a flag (--upgrade) goes to uv as it is,
 # a name becomes --upgrade-package NAME.
 UPGRADE_FLAGS := $(foreach word,$(patsubst data,$(DATA_PACKAGES),$(UPGRADE)),\

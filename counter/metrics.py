@@ -67,7 +67,7 @@ class DataVersions(Collector):
     made at each scrape, not a metric with a value file: prometheus_client's Info has no
     multiprocess mode, and a package changes only with a restart."""
 
-    PACKAGES = ("ua-parser-builtins", "iptocc", "crawlerdetect")
+    PACKAGES = ("ua-parser-builtins", "iptocc", "crawlerdetect", "pycountry")
 
     def __init__(self) -> None:
         self.versions = {name: _installed_version(name) for name in self.PACKAGES}
@@ -75,7 +75,7 @@ class DataVersions(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(
             "visitorsite_data_version",
-            "Release of the User-Agent rules, IP table and crawler list in use (1 per version)",
+            "Release of the User-Agent rules, IP table, crawler list and country names in use",
             labels=["data", "version"],
         )
         for name, version in self.versions.items():

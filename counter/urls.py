@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from counter import metrics
-from counter.web import dashboard, embeds, live, views
+from counter.web import dashboard, embeds, live, operator, views
 from counter.web.api import admin, countapi, v1
 
 
@@ -15,6 +15,7 @@ urlpatterns = [
     _counter_route("count", views.count, "count-named"),
     path("", dashboard.landing, name="welcome"),
     path("new", dashboard.create, name="new"),
+    path("operator", operator.overview, name="operator"),
     re_path(r"^d/(?P<path>[\s\S]*)/unlock\Z", dashboard.unlock, name="unlock"),
     re_path(r"^d/(?P<path>[\s\S]*)\Z", dashboard.dashboard, name="dashboard"),
     # CountAPI / Abacus compatible

@@ -40,6 +40,7 @@ class Beacon:
     campaign: str = ""  # "source / medium / campaign", the parts sent
     width: str = ""  # the viewport's class: s, m, l, x
     event: str | None = None  # a custom event's name (visitorsite.event): not a page view
+    tablet: bool = False  # the script saw a touch screen behind a Mac's User-Agent (an iPad)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -66,7 +67,8 @@ def _path(value: str) -> str:
 def parse_beacon(body: bytes) -> Beacon:
     """The page script's body: a page's path as text (the first script's), or a JSON object
     {"p": path, "r": referrer host, "s"/"m"/"c": utm source/medium/campaign, "w": width class,
-    "e": event name}, flat (params.parse_object). BadBeacon says what is wrong. The body is at
+    "t": 1 for a touch screen behind a Mac's User-Agent, "e": event name}, flat
+    (params.parse_object). BadBeacon says what is wrong. The body is at
     most MAX_BODY bytes: the route refuses a longer one before reading it (middleware)."""
     text = body.decode("utf-8", "replace")
     if not text.startswith("{"):
@@ -100,6 +102,7 @@ def parse_beacon(body: bytes) -> Beacon:
         campaign=" / ".join(part for part in parts if part),
         width=width if isinstance(width, str) and width in WIDTHS else "",
         event=event,
+        tablet=data.get("t") == 1,
     )
 
 
@@ -210,6 +213,8 @@ def country(address: str) -> str:
 def of_view(beacon: Beacon, *, namespace: str, user_agent: str, address: str) -> tuple[str, ...]:
     """A page view's dimension, value pairs, flat (as the hit script takes them)."""
     browser, system, device = agent(user_agent)
+    if beacon.tablet and device in ("desktop", ""):  # iPadOS Safari's Mac User-Agent
+        device = "tablet"
     pairs = [
         "page", beacon.path,
         "browser", browser,

@@ -37,6 +37,7 @@ from counter.store.counters import (
     update,
 )
 from counter.store.dimensions import DIMENSIONS, Row, breakdown, breakdowns, count_event
+from counter.store.overview import CounterFigures, counters_overview
 from counter.store.pages import (
     OTHER_PAGE_PATH,
     Page,
@@ -63,6 +64,7 @@ __all__ = [
     "OTHER_PAGE_KEY",
     "OTHER_PAGE_PATH",
     "CounterAtLimit",
+    "CounterFigures",
     "Day",
     "Hit",
     "HitRateLimited",
@@ -76,6 +78,7 @@ __all__ = [
     "breakdowns",
     "claim",
     "count_event",
+    "counters_overview",
     "create",
     "delete",
     "export_counter",

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.e2e.accessibility import axe_violations
 from tests.servers import REPO, http_get
 
 pytestmark = pytest.mark.e2e
@@ -71,6 +72,8 @@ def test_create_hit_and_read_the_dashboard(live_service, browser_page):
     page.click("text=90 days")
     assert page.url.endswith("?days=90")
     assert page.locator("details tbody tr").count() == 90
+    assert page.locator("#script").count() == 0  # a plain counter: no page-script snippet
+    assert axe_violations(page) == []
     page.screenshot(path=str(_output() / "dashboard.png"), full_page=True)
     page.set_viewport_size({"width": 360, "height": 740})
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
@@ -106,6 +109,33 @@ def test_private_dashboard_without_and_with_the_key(live_service, browser_page):
     page.fill("input[name=admin_key]", key)
     page.click("button[type=submit]")
     assert page.inner_text("#total") == "0"
+
+
+def test_the_landing_page_lists_the_dashboards_this_browser_created(live_service, browser_page):
+    page = browser_page
+    page.goto(f"{live_service.url}/")
+    assert page.locator("#mine").is_hidden()  # nothing created here yet
+    for key in ("one", "two"):
+        page.goto(f"{live_service.url}/")
+        page.fill("input[name=namespace]", "mine.test")
+        page.fill("input[name=key]", key)
+        page.click("button[type=submit]")
+        assert "Save this now" in page.content()
+    assert axe_violations(page) == []  # the "created" page, with its link kept
+    stored = page.evaluate("localStorage.getItem('visitorsite:dashboards')")
+    assert page.inner_text("#admin-key") not in stored  # links only, never the key
+    page.goto(f"{live_service.url}/")
+    assert page.locator("#mine li a").all_inner_texts() == ["mine.test/two", "mine.test/one"]
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert axe_violations(page) == []
+    page.click("#mine li a >> nth=1")
+    assert page.url.endswith("/d/mine.test/one")
+    page.goto(f"{live_service.url}/")
+    page.click("#mine button")
+    assert page.locator("#mine").is_hidden()
+    page.reload()
+    assert page.locator("#mine").is_hidden()
 
 
 def _view(service, body: dict, agent: str) -> None:
@@ -147,6 +177,10 @@ def test_a_sites_breakdowns_are_ranked_bar_lists_readable_at_360_px(live_service
     assert all(w < 100 for w in widths[1:])
     assert "signup" in page.locator("#b-event + ol").inner_text()
     assert "mobile" in page.locator("#b-device + ol").inner_text()
+    hacker_news = page.locator("#b-referrer + ol li").first.inner_text()
+    assert hacker_news.endswith("3 hits\n1 visitor · 50%")  # in the row: touch, keyboard too
+    assert "% converted" in page.locator("#b-event + ol").inner_text()
+    assert axe_violations(page) == []
     page.screenshot(path=str(_output() / "dashboard-site.png"), full_page=True)
     page.set_viewport_size({"width": 360, "height": 740})
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
@@ -155,3 +189,12 @@ def test_a_sites_breakdowns_are_ranked_bar_lists_readable_at_360_px(live_service
     )
     assert font_px >= 12
     page.screenshot(path=str(_output() / "dashboard-site-360.png"), full_page=True)
+    # A page's dashboard: titled by its path, with the way back to its site's
+    page.click("ol.pages a >> nth=0")
+    assert page.title().startswith("/ on bars.test")
+    assert page.locator("h1").inner_text() == "/"
+    assert page.locator("#script").count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert axe_violations(page) == []
+    page.click("text=the site's dashboard")
+    assert page.url.endswith("/d/bars.test/site")

@@ -154,3 +154,44 @@ def test_a_newsletter_visit_a_navigation_and_a_signup_fill_every_dimension(servi
     assert values("event") == {"signup": 1}
     visitors = {row["value"]: row["visitors"] for row in _get(service, breakdown + "page")["rows"]}
     assert visitors == {"/": 1, "/pricing": 1}
+
+
+MAC_SAFARI = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Safari/605.1.15"
+)
+
+
+def test_an_ipad_sending_a_mac_user_agent_counts_as_a_tablet(service):
+    """iPadOS Safari asks for desktop pages with a Mac's User-Agent: Playwright's iPad Pro 11
+    (its viewport, touch, mobile layout) with that User-Agent, and an iPad's five touch
+    points (Chromium's touch emulation reports one unless told)."""
+    from playwright.sync_api import sync_playwright
+
+    namespace = "ipad.test"
+    site, site_url = _serve(
+        "127.0.0.1",
+        f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>tablet</title>
+<link rel="icon" href="data:,"></head><body><h1>Tablet</h1>
+<script src="{service.url}/js/v1/site.js" data-namespace="{namespace}" defer></script>
+</body></html>""",
+    )
+    breakdown = f"/api/v1/counters/{namespace}/site/breakdown?dimension=device"
+    try:
+        with sync_playwright() as playwright:
+            ipad = dict(playwright.devices["iPad Pro 11"])
+            ipad.pop("default_browser_type")
+            browser = launch_as_a_visitor(playwright)
+            context = browser.new_context(**{**ipad, "user_agent": MAC_SAFARI})
+            page = context.new_page()
+            cdp = context.new_cdp_session(page)
+            cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+            page.goto(f"{site_url}/")
+            assert page.evaluate("navigator.maxTouchPoints") == 5
+            _wait_for(lambda: http_get(f"{service.url}/get/{namespace}/site")[0] == 200, "the view")
+            context.close()
+            browser.close()
+    finally:
+        site.shutdown()
+    rows = _get(service, breakdown)["rows"]
+    assert {row["value"]: row["hits"] for row in rows} == {"tablet": 1}

@@ -63,7 +63,7 @@ def test_dashboard_shows_figures_chart_table_and_snippets(web):
     assert '<svg xmlns="http://www.w3.org/2000/svg" viewBox' in body
     assert "<td>2026-03-10</td><td>3</td><td>2</td>" in body
     assert "![visitors](http://localhost/badge/site/home.svg)" in body
-    assert 'data-namespace="site"' in body
+    assert "/js/v1/site.js" not in body  # the page script counts on <namespace>/site, not here
     assert response["Content-Security-Policy"]
 
 
@@ -92,7 +92,9 @@ def test_site_dashboard_lists_top_pages_and_bots(web):
     googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
     web.post("/e/example.com", data=b"/a", content_type="text/plain", HTTP_USER_AGENT=googlebot)
     body = web.get("/d/example.com/site").content.decode()
-    assert re.search(r"<code>/a</code> <span>3</span>.*<code>/b</code> <span>1</span>", body)
+    assert re.search(
+        r"<code>/a</code></a> <span>3</span>.*<code>/b</code></a> <span>1</span>", body
+    )
     assert 'id="bots">1<' in body
 
 
@@ -146,3 +148,71 @@ def test_private_counter_figures_are_not_public_in_the_v1_api(web):
     authorised = web.get("/api/v1/counters/site/secret", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert authorised.status_code == 200
     assert store.total(Counter("site", "secret")) == 0
+
+
+def test_site_breakdowns_show_visitors_share_direct_countries_and_conversion(web):
+    beacon = {"content_type": "text/plain", "REMOTE_ADDR": "81.2.69.142"}
+    web.post("/e/shop.example", data=b'{"p": "/", "w": "l"}', **beacon)  # no referrer: direct
+    web.post("/e/shop.example", data=b'{"p": "/", "r": "blog.example"}', REMOTE_ADDR="8.8.8.8",
+             content_type="text/plain")  # fmt: skip
+    web.post("/e/shop.example", data=b'{"e": "signup", "p": "/"}', **beacon)
+    body = web.get("/d/shop.example/site").content.decode()
+    referrers = body[body.index('id="b-referrer"') : body.index('id="b-campaign"')]
+    assert '<span class="value">Direct</span>' in referrers
+    assert "(none)" not in referrers
+    assert "1 visitor · 50%" in referrers  # in the row, not only in a title
+    assert "United Kingdom (GB)" in body
+    assert "United States (US)" in body
+    events = body[body.index('id="b-event"') : body.index('id="b-browser"')]
+    assert "signup" in events
+    assert "50% converted" in events  # 1 of the site's 2 visitors
+    api = web.get("/api/v1/counters/shop.example/site/breakdown?dimension=referrer").json()
+    assert "(none)" in [row["value"] for row in api["rows"]]  # the API keeps the raw value
+
+
+def test_a_pages_dashboard_is_titled_by_its_path_and_links_back_to_its_site(web):
+    web.post("/e/example.com", data=b"/blog/hello", content_type="text/plain")
+    site = web.get("/d/example.com/site").content.decode()
+    page_url = re.search(r'<a href="(/d/example\.com/p\.[0-9a-f]+)"><code>/blog/hello<', site)[1]
+    assert 'id="script"' in site  # the page script counts on the site: offered there
+    page = web.get(page_url).content.decode()
+    assert "<title>/blog/hello on example.com: 1 hits" in page
+    assert "<h1>/blog/hello</h1>" in page
+    assert '<a href="/d/example.com/site">' in page
+    assert 'id="script"' not in page  # a snippet here counts on this counter only
+    assert "/badge/example.com/p." in page
+
+
+def test_a_plain_counters_dashboard_offers_no_page_script(web):
+    _create(web, namespace="plain", key="home")
+    body = web.get("/d/plain/home").content.decode()
+    assert 'id="script"' not in body
+    assert "/js/v1/site.js" not in body
+    assert 'id="md"' in body
+    assert 'id="pixel"' in body
+    assert "the site's dashboard" not in body
+
+
+def test_a_private_sites_page_stays_locked(web):
+    from counter.store.connection import get_client
+    from counter.store.keys import counter_key
+
+    web.post("/e/secret.example", data=b"/hidden", content_type="text/plain")
+    site = web.get("/d/secret.example/site").content.decode()
+    page_url = re.search(r'<a href="(/d/secret\.example/p\.[0-9a-f]+)">', site)[1]
+    get_client().hset(counter_key(Counter("secret.example", "site"), "m"), "private", "1")
+    body = web.get(page_url).content.decode()
+    assert "/hidden" not in body  # no title by its path for a stranger
+    assert "is private" in body
+
+
+def test_the_created_page_hands_its_dashboard_link_to_the_browsers_list(web):
+    created = web.post("/new", {"namespace": "mine.example", "key": "home"}).content.decode()
+    remember = re.search(r'<p id="remember"([^>]*)>', created)[1]
+    assert 'data-url="/d/mine.example/home"' in remember
+    assert 'data-name="mine.example/home"' in remember
+    assert "admin" not in remember  # the link only: the key stays on this page, once
+    assert "/static/dashboard/mine.js" in created
+    landing = web.get("/").content.decode()
+    assert '<section id="mine" aria-labelledby="mine-title" hidden>' in landing
+    assert "/static/dashboard/mine.js" in landing

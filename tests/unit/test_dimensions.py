@@ -136,6 +136,23 @@ def test_the_width_decides_the_device_only_when_the_user_agent_does_not():
     assert device(CHROME_ANDROID, "x") == "mobile"
 
 
+def test_a_touch_screen_behind_a_mac_user_agent_is_a_tablet():
+    """iPadOS Safari sends a Mac's User-Agent; the script tells by its touch points (t: 1)."""
+
+    def device(agent: str, body: bytes) -> str:
+        pairs = dimension_values.of_view(
+            parse_beacon(body), namespace="a.example", user_agent=agent, address=""
+        )
+        return dict(zip(pairs[::2], pairs[1::2], strict=True))["device"]
+
+    assert parse_beacon(_body(p="/", w="l", t=1)).tablet
+    assert not parse_beacon(_body(p="/", t="yes")).tablet
+    assert device(MAC_SAFARI, _body(p="/", w="l", t=1)) == "tablet"
+    assert device(MAC_SAFARI, _body(p="/", w="l")) == "desktop"  # a Mac without a touch screen
+    assert device(CHROME_ANDROID, _body(p="/", t=1)) == "mobile"  # the hint only beats desktop
+    assert device("curl/8.5.0", _body(p="/", w="x", t=1)) == "tablet"
+
+
 def test_the_user_agent_cache_is_bounded():
     assert dimension_values.agent.cache_info().maxsize == 2048
 

@@ -466,7 +466,7 @@ def test_every_route_has_decided_whether_it_reads_a_body():
     from counter.urls import urlpatterns
 
     reads_none = {"count", "count-named", "welcome", "dashboard", "api-openapi", "metrics",
-                  "badge", "badge-json", "pixel", "script", "live"}  # fmt: skip
+                  "badge", "badge-json", "pixel", "script", "live", "operator"}  # fmt: skip
     assert {pattern.name for pattern in urlpatterns} == set(BODY_LIMITS) | reads_none
 
 

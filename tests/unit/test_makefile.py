@@ -68,7 +68,7 @@ def test_lock_upgrade_data_moves_the_data_that_ages_in_every_lock(tmp_path):
     for command in _lock_commands(tmp_path, "UPGRADE=data"):
         words = command.split()
         upgraded = {words[i + 1] for i, w in enumerate(words) if w == "--upgrade-package"}
-        assert upgraded == {"ua-parser-builtins", "iptocc", "crawlerdetect"}
+        assert upgraded == {"ua-parser-builtins", "iptocc", "crawlerdetect", "pycountry"}
         assert "--upgrade" not in words
 
 

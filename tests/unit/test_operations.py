@@ -72,7 +72,7 @@ def test_metrics_name_the_data_versions_in_use(client):
     """The User-Agent rules, the IP table and the crawler list go stale: /metrics says which
     release of each the service runs (docs/DIMENSIONS.md)."""
     body = client.get("/metrics").content.decode()
-    for name in ("ua-parser-builtins", "iptocc", "crawlerdetect"):
+    for name in ("ua-parser-builtins", "iptocc", "crawlerdetect", "pycountry"):
         version = importlib.metadata.version(name)
         assert f'visitorsite_data_version{{data="{name}",version="{version}"}} 1.0' in body
 

@@ -1,6 +1,7 @@
 /* visitorsite page counter: <script src="https://HOST/js/v1/site.js" data-namespace="example.com" defer></script>
    Counts the site and this page, with the referrer's host (never its URL), the landing URL's
-   utm_source/utm_medium/utm_campaign (or ref, source) and the viewport's width class; counts
+   utm_source/utm_medium/utm_campaign (or ref, source), the viewport's width class and
+   whether a Mac's User-Agent has a touch screen (an iPad); counts
    single-page-app navigations (pushState, replaceState, popstate) once per new path.
    data-dnt="ignore" counts Do-Not-Track visitors too; data-query="keep" keeps ?query in page
    names; data-hash="true" counts #hash changes as pages; data-auto="false" counts nothing by
@@ -30,6 +31,8 @@
     var w = window.innerWidth, q, r = "";
     last = path = path || here();
     var data = { p: path, r: r, w: w < 600 ? "s" : w < 1024 ? "m" : w < 1440 ? "l" : "x" };
+    // iPadOS Safari sends a Mac's User-Agent: a touch screen on a "Mac" is an iPad (t: tablet)
+    if (/Macintosh/.test(navigator.userAgent) && navigator.maxTouchPoints > 1) data.t = 1;
     if (!landed) {  // the landing: where the visit came from (later views come from the site)
       landed = 1;
       q = new URLSearchParams(location.search);
