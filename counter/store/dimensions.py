@@ -18,7 +18,7 @@ from django.conf import settings
 
 from counter import clock
 from counter.names import Counter
-from counter.store import scripts
+from counter.store import scripts, zones
 from counter.store.connection import STORE_ERRORS, get_client, kept, run
 from counter.store.counters import check_rate_window
 from counter.store.keys import (
@@ -44,8 +44,8 @@ class Row:
     visitors: int  # visitor-days: each day's distinct visitors with this value, summed
 
 
-def _days(days: int, now: datetime | None) -> list[date]:
-    today = (now or clock.now()).date()
+def _days(days: int, now: datetime | None, site: Counter | None = None) -> list[date]:
+    today = (now or clock.now()).date() if site is None else zones.local_date(site, now)
     return [today - timedelta(days=offset) for offset in range(days)]
 
 
@@ -65,7 +65,7 @@ def count_event(
     the site does not exist (events make nothing); HitRateLimited past the visitor's
     HIT_RATE_LIMIT or the ``address``'s ADDRESS_HIT_RATE_LIMIT, shared with the site's page
     views. One round trip."""
-    today, _ = day_fields((now or clock.now()).date(), settings.COUNTER_RETENTION_DAYS)
+    today, _ = day_fields(zones.local_date(site, now), settings.COUNTER_RETENTION_DAYS)
     keys = tuple(counter_key(site, field) for field in ("n", "d", "r", "a"))
     limit, window = settings.HIT_RATE_LIMIT or (0, 0)
     per_address = (settings.ADDRESS_HIT_RATE_LIMIT if address else None) or (0, 0)
@@ -83,7 +83,7 @@ def breakdown(
     past ``limit`` rows the rest are summed under "(other)" (ranked by its hits too)."""
     if dimension not in DIMENSIONS:
         raise ValueError(f"no dimension {dimension!r}")
-    span = [day_field(day) for day in _days(days, now)]
+    span = [day_field(day) for day in _days(days, now, site)]
     return _rank(_read(site, span, dimension), dimension, limit)
 
 
@@ -102,7 +102,7 @@ def breakdowns(
     answer_kept = kept_answers.get(key) if keep_seconds else None
     if answer_kept is not None and answer_kept[0] > time.monotonic():
         return answer_kept[1]
-    read = _read(site, [day_field(day) for day in _days(days, now)])
+    read = _read(site, [day_field(day) for day in _days(days, now, site)])
     answer = {dimension: _rank(read, dimension, limit) for dimension in DIMENSIONS}
     if keep_seconds:
         if len(kept_answers) >= 256:
@@ -187,7 +187,8 @@ def _lines(text: bytes) -> dict[str, list[int]]:
 
 
 def _retained(now: datetime | None) -> list[str]:
-    return [day_field(day) for day in _days(settings.COUNTER_RETENTION_DAYS + 1, now)]
+    tomorrow = (now or clock.now()) + timedelta(days=1)  # a day either side: any zone
+    return [day_field(day) for day in _days(settings.COUNTER_RETENTION_DAYS + 3, tomorrow)]
 
 
 def delete(site: Counter, *, now: datetime | None = None) -> int:

@@ -51,6 +51,7 @@ def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
     }
     if counter.key == SITE_KEY:  # the page script's site: its most viewed pages
         payload["pages"] = [page._asdict() for page in store.top_pages(counter)]
+        payload["timezone"] = store.zone_name(counter)  # its days are this zone's dates
     return json_response(request, payload, counter=counter)
 
 
