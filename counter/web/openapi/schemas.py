@@ -84,6 +84,10 @@ DETAIL = {
             "properties": {"hits": {"type": "integer"}, "uniques": {"type": "integer"}},
         },
         "bots": {"type": "integer"},
+        "timezone": {
+            "type": "string",
+            "description": "a page script's site only: the IANA zone its days are dated in",
+        },
         "pages": {
             "description": "a page script's site only: its most viewed pages",
             "type": "array",
