@@ -38,7 +38,14 @@ from counter.store.counters import (
     total,
     update,
 )
-from counter.store.dimensions import DIMENSIONS, Row, breakdown, breakdowns, count_event
+from counter.store.dimensions import (
+    DIMENSIONS,
+    Row,
+    breakdown,
+    breakdowns,
+    count_event,
+    page_breakdown,
+)
 from counter.store.pages import (
     OTHER_PAGE_PATH,
     HereNow,
@@ -95,6 +102,7 @@ __all__ = [
     "info",
     "iter_counters",
     "list_page",
+    "page_breakdown",
     "page_secret",
     "period_salt",
     "ping",

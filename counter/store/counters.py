@@ -151,10 +151,29 @@ def hit_command(
         if dimensions:
             site_prefix = n[:-1]  # keys.counter_key(site, ""): "...c:{<ns>/site}:"
             cap, ttl = settings.DIMENSION_VALUES_PER_DAY, dimensions_ttl(retention)
-            args += (site_prefix, cap, ttl, *dimensions)
+            page_cap = settings.DIMENSION_PAGE_VALUES_PER_DAY
+            args += (site_prefix, cap, ttl, page_cap, *dimensions, *page_pairs(dimensions))
     elif path is not None:
         args += (path,)
     return keys, args
+
+
+PAGE_DIMENSIONS = ("referrer", "campaign", "browser", "os", "device", "country")
+
+
+def page_pairs(dimensions: tuple[str, ...]) -> tuple[str, ...]:
+    """A page view's per-page pairs (scripts/dimensions.lua): '@<dimension>', '<path>\\t<value>'
+    for each of its dimensions in PAGE_DIMENSIONS; none without a page."""
+    pairs = dict(zip(dimensions[::2], dimensions[1::2], strict=True))
+    path = pairs.get("page")
+    if path is None:
+        return ()
+    return tuple(
+        item
+        for dimension, value in pairs.items()
+        if dimension in PAGE_DIMENSIONS
+        for item in (f"@{dimension}", f"{path}\t{value}")
+    )
 
 
 def check_rate_window(reply) -> None:

@@ -20,7 +20,7 @@ from counter import clock
 from counter.names import Counter
 from counter.store import scripts, zones
 from counter.store.connection import STORE_ERRORS, get_client, kept, run
-from counter.store.counters import check_rate_window
+from counter.store.counters import PAGE_DIMENSIONS, check_rate_window
 from counter.store.keys import (
     counter_key,
     day_field,
@@ -85,6 +85,42 @@ def breakdown(
         raise ValueError(f"no dimension {dimension!r}")
     span = [day_field(day) for day in _days(days, now, site)]
     return _rank(_read(site, span, dimension), dimension, limit)
+
+
+def page_breakdown(
+    site: Counter,
+    dimension: str,
+    *,
+    days: int,
+    page: str | None = None,
+    referrer: str | None = None,
+    campaign: str | None = None,
+    now: datetime | None = None,
+    limit: int = 100,
+) -> list[Row]:
+    """A breakdown narrowed by the per-page pairs (scripts/dimensions.lua): with ``page``,
+    that page's own values of ``dimension`` (one of PAGE_DIMENSIONS); with ``referrer`` or
+    ``campaign`` (``dimension`` "page"), the pages visitors from it viewed. Pairs counted past
+    DIMENSION_PAGE_VALUES_PER_DAY belong to no page and are left out; pages the site does
+    not list are "(other)"."""
+    if page is not None:
+        if dimension not in PAGE_DIMENSIONS or referrer is not None or campaign is not None:
+            raise ValueError(f"page= narrows one of {', '.join(PAGE_DIMENSIONS)}")
+        source, wanted, keep = dimension, page, 0
+    elif dimension == "page" and (referrer is None) != (campaign is None):
+        source = "referrer" if referrer is not None else "campaign"
+        wanted, keep = (referrer if referrer is not None else campaign), 1
+    else:
+        raise ValueError("referrer= or campaign= (one) narrows the page dimension")
+    span = [day_field(day) for day in _days(days, now, site)]
+    narrowed: Days = {}
+    for day, by_dimension in _read(site, span, f"@{source}").items():
+        values = narrowed.setdefault(day, {}).setdefault(dimension, {})
+        for pair, figures in by_dimension.get(f"@{source}", {}).items():
+            parts = pair.split("\t", 1)
+            if len(parts) == 2 and parts[keep] == wanted:
+                values[parts[1 - keep]] = figures
+    return _rank(narrowed, dimension, limit)
 
 
 def breakdowns(
@@ -225,7 +261,8 @@ def export(site: Counter, *, now: datetime | None = None) -> Days:
 def restore(site: Counter, exported: Days, *, pipe) -> None:
     """Add exported dimensions to the site, as settled days (on the caller's pipeline): each
     day's figures are added to those already there (read first, a day not settled yet
-    included: that day is settled by the import, and its HyperLogLogs go)."""
+    included: that day is settled by the import, and its HyperLogLogs go). A backup carries
+    no per-page pairs (``?page=``): those of a day it is merged into are dropped."""
     there = _read(site, sorted(exported))
     for day, by_dimension in exported.items():
         name = dimensions_key(site, day)
@@ -239,6 +276,13 @@ def restore(site: Counter, exported: Days, *, pipe) -> None:
             dimension_visitors_key(site, day, f"{d}|{v}")
             for d, values in merged.items()
             for v in values
+        ]
+        with STORE_ERRORS:  # a live day's per-page pairs (not in a backup) go with it
+            fields = get_client().hkeys(name)
+        hlls += [
+            dimension_visitors_key(site, day, field[2:].decode("utf-8", "surrogateescape"))
+            for field in fields
+            if field.startswith(b"h|@")
         ]
         pipe.delete(name, *hlls)
         for dimension, values in merged.items():

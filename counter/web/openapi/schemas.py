@@ -123,6 +123,10 @@ BREAKDOWN = {
         "key": {"type": "string"},
         "dimension": {"type": "string", "enum": list(DIMENSIONS)},
         "days": {"type": "integer"},
+        "page": {"type": "string", "description": "the page narrowed to, when asked"},
+        "referrer": {"type": "string", "description": "the referrer narrowed to, when asked"},
+        "campaign": {"type": "string", "description": "the campaign narrowed to, when asked"},
+        "timezone": {"type": "string", "description": "the IANA zone the days are dated in"},
         "rows": {
             "type": "array",
             "description": "most hits first; values past the daily cap or the limit are "
