@@ -185,7 +185,7 @@ DIMENSION_VALUES_PER_DAY = env_count("DIMENSION_VALUES_PER_DAY", 100)
 # Distinct (page, value) pairs a dimension keeps a day for the breakdown's ?page= (and
 # ?referrer=, ?campaign= of the page dimension): the site's listed pages only, later new
 # pairs that day counted under "(other)" (docs/DIMENSIONS.md, with bytes measured per cap).
-DIMENSION_PAGE_VALUES_PER_DAY = env_count("DIMENSION_PAGE_VALUES_PER_DAY", 1000)
+DIMENSION_PAGE_VALUES_PER_DAY = env_count("DIMENSION_PAGE_VALUES_PER_DAY", 200)
 # Who owns a site the page script made (docs/API.md, "Who owns a site"): its owner proves
 # control of the host named by the namespace by publishing a line at this URL.
 CLAIM_PROOF_URL = (
