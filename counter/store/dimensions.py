@@ -59,19 +59,28 @@ def site_prefix(site: Counter) -> str:
 
 
 def count_event(
-    site: Counter, *, visitor_id: str, name: str, address: str = "", now: datetime | None = None
+    site: Counter,
+    *,
+    visitor_id: str,
+    name: str,
+    address: str = "",
+    page: str = "",
+    now: datetime | None = None,
 ) -> bool:
-    """Count a custom event in the site's ``event`` dimension (not in its total). False when
-    the site does not exist (events make nothing); HitRateLimited past the visitor's
-    HIT_RATE_LIMIT or the ``address``'s ADDRESS_HIT_RATE_LIMIT, shared with the site's page
-    views. One round trip."""
+    """Count a custom event in the site's ``event`` dimension (not in its total), and with
+    ``page`` (its path) in that page's events (the page "(other)" unless it was viewed today).
+    False when the site does not exist (events make nothing); HitRateLimited past the
+    visitor's HIT_RATE_LIMIT or the ``address``'s ADDRESS_HIT_RATE_LIMIT, shared with the
+    site's page views. One round trip."""
     today, _ = day_fields(zones.local_date(site, now), settings.COUNTER_RETENTION_DAYS)
     keys = tuple(counter_key(site, field) for field in ("n", "d", "r", "a"))
     limit, window = settings.HIT_RATE_LIMIT or (0, 0)
     per_address = (settings.ADDRESS_HIT_RATE_LIMIT if address else None) or (0, 0)
     args = (today, visitor_id, site_prefix(site), settings.DIMENSION_VALUES_PER_DAY, _ttl())
     with STORE_ERRORS:
-        reply = run(_EVENT, keys, (*args, limit, window, address, *per_address, "event", name))
+        pairs = ("event", name, *(("@event", f"{page}\t{name}") if page else ()))
+        cap = settings.DIMENSION_PAGE_VALUES_PER_DAY
+        reply = run(_EVENT, keys, (*args, limit, window, address, *per_address, cap, *pairs))
     check_rate_window(reply)
     return bool(reply)
 
@@ -104,8 +113,9 @@ def page_breakdown(
     DIMENSION_PAGE_VALUES_PER_DAY belong to no page and are left out; pages the site does
     not list are "(other)"."""
     if page is not None:
-        if dimension not in PAGE_DIMENSIONS or referrer is not None or campaign is not None:
-            raise ValueError(f"page= narrows one of {', '.join(PAGE_DIMENSIONS)}")
+        narrowed_too = referrer is not None or campaign is not None
+        if dimension not in (*PAGE_DIMENSIONS, "event") or narrowed_too:
+            raise ValueError(f"page= narrows one of {', '.join(PAGE_DIMENSIONS)}, event")
         source, wanted, keep = dimension, page, 0
     elif dimension == "page" and (referrer is None) != (campaign is None):
         source = "referrer" if referrer is not None else "campaign"

@@ -87,7 +87,7 @@ def test_bad_narrowing_is_a_400(any_store, client):
     _send(client, p="/")
     for query in (
         "dimension=page&page=/",
-        "dimension=event&page=/",
+        "dimension=page&page=/x",
         "dimension=referrer&referrer=x",
         "dimension=page&referrer=x&campaign=y",
         "dimension=browser&page=/&referrer=x",
@@ -116,6 +116,17 @@ def test_pairs_past_the_cap_and_unlisted_pages(any_store, client, settings, day)
     settings.DIMENSION_PAGE_VALUES_PER_DAY = 100
     _send(client, p="/full", r="later.example", address=US)
     assert _rows(client, "dimension=page&referrer=later.example") == {"(other)": (1, 1)}
+
+
+def test_a_pages_events(any_store, client, day):
+    _views(client)
+    _send(client, e="signup", p="/pricing")
+    _send(client, e="signup", p="/pricing", address=US)
+    _send(client, e="signup", p="/never-viewed")  # no view today: the page "(other)"
+    _send(client, e="share")  # no page named
+    assert _rows(client, "dimension=event&page=/pricing") == {"signup": (2, 2)}
+    assert _rows(client, "dimension=event&page=(other)") == {"signup": (1, 1)}
+    assert _rows(client, "dimension=event") == {"signup": (3, 2), "share": (1, 1)}
 
 
 @pytest.mark.real_redis

@@ -23,8 +23,8 @@ from counter.web.openapi.schemas import (
 )
 
 # A breakdown narrowed (docs/DIMENSIONS.md, "One page's figures"): a 400 unless page= goes
-# with referrer, campaign, browser, os, device or country, or one of referrer=, campaign=
-# with the page dimension.
+# with referrer, campaign, browser, os, device, country or event, or one of referrer=,
+# campaign= with the page dimension.
 NARROWING = [
     {
         "name": name,
@@ -35,7 +35,7 @@ NARROWING = [
     }
     for name, description in (
         ("page", "that page's own values (its path): referrer, campaign, browser, os, "
-         "device or country"),
+         "device, country or event"),
         ("referrer", "with dimension=page: the pages visitors from this referrer viewed"),
         ("campaign", "with dimension=page: the pages visitors from this campaign viewed"),
     )
