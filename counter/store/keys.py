@@ -25,7 +25,8 @@ here, so a name can never break the tag. Fields:
                                             visitors, and settled; expires after
                                             COUNTER_RETENTION_DAYS
     xu:<day>:<dim>|<value>  a value's visitors (HyperLogLog) until the day is settled
-                            (scripts/dimensions.lua; docs/DIMENSIONS.md)
+                            (scripts/dimensions.lua; docs/DIMENSIONS.md); a page's own
+                            pairs are the dimensions '@<dim>', values '<path>\t<value>'
 
 Daily uniques are the day's PFCOUNT. Counting "PFADD returned 1" instead would undercount
 badly: once a day's HLL fills, most new visitors change no register (measured: -18 % at 10k
