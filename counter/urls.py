@@ -2,7 +2,7 @@ from django.urls import path, re_path
 
 from counter import metrics
 from counter.web import dashboard, embeds, live, operator, views
-from counter.web.api import admin, countapi, v1
+from counter.web.api import admin, countapi, site, v1
 
 
 def _counter_route(prefix: str, view, name: str):
@@ -50,5 +50,7 @@ urlpatterns = [
         v1.breakdown,
         name="api-v1-breakdown",
     ),
+    re_path(r"^api/v1/counters/(?P<path>[\s\S]*)/now\Z", site.now, name="api-v1-site-now"),
+    re_path(r"^api/v1/counters/(?P<path>[^/]*/site)\Z", site.site, name="api-v1-site"),
     _counter_route("api/v1/counters", v1.counter_detail, "api-v1-counter"),
 ]

@@ -178,6 +178,10 @@ PAGES_PER_SITE = env_count("PAGES_PER_SITE", 1000)
 # Distinct values a site's dimension (referrer, campaign, browser, ...) keeps a day; later
 # new values that day are counted under "(other)" (docs/DIMENSIONS.md).
 DIMENSION_VALUES_PER_DAY = env_count("DIMENSION_VALUES_PER_DAY", 100)
+# Distinct (page, value) pairs a dimension keeps a day for the breakdown's ?page= (and
+# ?referrer=, ?campaign= of the page dimension): the site's listed pages only, later new
+# pairs that day counted under "(other)" (docs/DIMENSIONS.md, with bytes measured per cap).
+DIMENSION_PAGE_VALUES_PER_DAY = env_count("DIMENSION_PAGE_VALUES_PER_DAY", 200)
 # Who owns a site the page script made (docs/API.md, "Who owns a site"): its owner proves
 # control of the host named by the namespace by publishing a line at this URL.
 CLAIM_PROOF_URL = (

@@ -7,6 +7,7 @@ below (``from counter import store``; ``store.hit(...)``).
     counters.py    a counter's operations: hit (one EVALSHA), stats, create, set, update...
     pages.py       the page script's site and pages: page views, page secrets, claims
     dimensions.py  a site's daily dimensions (referrer, browser, country...): events, reads
+    zones.py       a site's time zone (where its days begin), kept per process for a minute
     backup.py      a counter's raw data out and in (export/import)
     service.py     salts, rate-limit buckets, service figures, AOF rewrite, readiness
 
@@ -18,6 +19,7 @@ from counter.store.backup import export_counter, import_counter
 from counter.store.connection import StoreUnavailable
 from counter.store.counters import (
     MAX_TOTAL,
+    NOW_WINDOW_SECONDS,
     CounterAtLimit,
     Day,
     Hit,
@@ -36,13 +38,22 @@ from counter.store.counters import (
     total,
     update,
 )
-from counter.store.dimensions import DIMENSIONS, Row, breakdown, breakdowns, count_event
+from counter.store.dimensions import (
+    DIMENSIONS,
+    Row,
+    breakdown,
+    breakdowns,
+    count_event,
+    page_breakdown,
+)
 from counter.store.overview import CounterFigures, counters_overview
 from counter.store.pages import (
     OTHER_PAGE_PATH,
+    HereNow,
     Page,
     claim,
     delete,
+    here_now,
     hit_other,
     hit_page,
     list_page,
@@ -57,15 +68,18 @@ from counter.store.service import (
     rewrite_aof_after,
     service_stats,
 )
+from counter.store.zones import UnknownZone, set_zone, zone_name
 
 __all__ = [
     "DIMENSIONS",
     "MAX_TOTAL",
+    "NOW_WINDOW_SECONDS",
     "OTHER_PAGE_KEY",
     "OTHER_PAGE_PATH",
     "CounterAtLimit",
     "CounterFigures",
     "Day",
+    "HereNow",
     "Hit",
     "HitRateLimited",
     "Info",
@@ -73,6 +87,7 @@ __all__ = [
     "Row",
     "Stats",
     "StoreUnavailable",
+    "UnknownZone",
     "bot_hit",
     "breakdown",
     "breakdowns",
@@ -82,6 +97,7 @@ __all__ = [
     "create",
     "delete",
     "export_counter",
+    "here_now",
     "hit",
     "hit_other",
     "hit_page",
@@ -89,6 +105,7 @@ __all__ = [
     "info",
     "iter_counters",
     "list_page",
+    "page_breakdown",
     "page_secret",
     "period_salt",
     "ping",
@@ -99,8 +116,10 @@ __all__ = [
     "rewrite_aof_after",
     "service_stats",
     "set_total",
+    "set_zone",
     "stats",
     "top_pages",
     "total",
     "update",
+    "zone_name",
 ]

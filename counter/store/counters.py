@@ -6,13 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from django.conf import settings
 
 from counter import clock, metrics
-from counter.names import OTHER_PAGE_KEY, Counter
-from counter.store import scripts
+from counter.names import OTHER_PAGE_KEY, Counter, made_by_page_script
+from counter.store import scripts, zones
 from counter.store.connection import STORE_ERRORS, current, get_client, run
 from counter.store.keys import (
     counter_key,
@@ -36,6 +36,11 @@ _RESET = scripts.load("reset.lua")
 # The largest total either way: past 2^53 - 1 neither Redis' Lua nor JSON clients (doubles)
 # hold a count exactly. set, update, create and import refuse to pass it; a hit at it too.
 MAX_TOTAL = 2**53 - 1
+
+# Who is here now (a site's page views of the last NOW_WINDOW_SECONDS): visitor, page pairs
+# kept at most per site (the oldest go first), about 60 bytes each (docs/DIMENSIONS.md).
+NOW_WINDOW_SECONDS = 300
+NOW_PAIRS_KEPT = 10_000
 
 
 class HitRateLimited(Exception):
@@ -104,14 +109,19 @@ def hit_command(
     create: bool = True,
     admit: bool = True,
     path: str | None = None,
+    zone: tzinfo | None = None,
 ) -> tuple[tuple, tuple]:
     """The hit script's keys and arguments; a page view's ``dimensions`` are dimension, value
     pairs, counted in the site's daily aggregates (scripts/dimensions.lua). Unless ``create``
     the script makes no counter (answers "new"); a site's hit lists a new ``page`` among its
-    pages only when ``admit``; a page's own hit keeps its ``path`` when it makes the page."""
+    pages only when ``admit``; a page's own hit keeps its ``path`` when it makes the page.
+    ``zone``: the site's time zone (store/zones.py), where its days begin; None is UTC."""
     retention = settings.COUNTER_RETENTION_DAYS
-    today, oldest = day_fields((now or clock.now()).date(), retention)
-    n, d, du, uv, m, hll, rate, per_address, pages = counter_keys(prefix, counter)
+    moment = now or clock.now()
+    if zone is not None:
+        moment = moment.astimezone(zone)
+    today, oldest = day_fields(moment.date(), retention)
+    n, d, du, uv, m, hll, rate, per_address, pages, here = counter_keys(prefix, counter)
     limit, window = settings.HIT_RATE_LIMIT or (0, 0)
     address_limit, address_window = (
         (settings.ADDRESS_HIT_RATE_LIMIT or (0, 0)) if address else (0, 0)
@@ -134,16 +144,36 @@ def hit_command(
         address_window,
     )
     if page is not None:  # the site's hit of a page view also lists the page (hit_page)
-        keys += (pages,)
+        keys += (pages, here)
         # PAGES_PER_SITE counts the "other" page too: room for one fewer named page.
         args += (page.key, settings.PAGES_PER_SITE - 1, OTHER_PAGE_KEY, +admit)
+        args += (NOW_WINDOW_SECONDS * 1000, NOW_PAIRS_KEPT)
         if dimensions:
             site_prefix = n[:-1]  # keys.counter_key(site, ""): "...c:{<ns>/site}:"
             cap, ttl = settings.DIMENSION_VALUES_PER_DAY, dimensions_ttl(retention)
-            args += (site_prefix, cap, ttl, *dimensions)
+            page_cap = settings.DIMENSION_PAGE_VALUES_PER_DAY
+            args += (site_prefix, cap, ttl, page_cap, *dimensions, *page_pairs(dimensions))
     elif path is not None:
         args += (path,)
     return keys, args
+
+
+PAGE_DIMENSIONS = ("referrer", "campaign", "browser", "os", "device", "country")
+
+
+def page_pairs(dimensions: tuple[str, ...]) -> tuple[str, ...]:
+    """A page view's per-page pairs (scripts/dimensions.lua): '@<dimension>', '<path>\\t<value>'
+    for each of its dimensions in PAGE_DIMENSIONS; none without a page."""
+    pairs = dict(zip(dimensions[::2], dimensions[1::2], strict=True))
+    path = pairs.get("page")
+    if path is None:
+        return ()
+    return tuple(
+        item
+        for dimension, value in pairs.items()
+        if dimension in PAGE_DIMENSIONS
+        for item in (f"@{dimension}", f"{path}\t{value}")
+    )
 
 
 def check_rate_window(reply) -> None:
@@ -191,8 +221,16 @@ def hit(
     client address's id) is held to ADDRESS_HIT_RATE_LIMIT."""
     with STORE_ERRORS:
         backend = current()
+        zone = zones.zone(counter) if made_by_page_script(counter.key) else None
         keys, args = hit_command(
-            backend.prefix, counter, visitor_id, now, uniques, address=address, create=create
+            backend.prefix,
+            counter,
+            visitor_id,
+            now,
+            uniques,
+            address=address,
+            create=create,
+            zone=zone,
         )
         reply = run(HIT, keys, args, wait=backend.wait)
     made = as_hit(reply)
@@ -220,7 +258,7 @@ def stats(counter: Counter, *, days: int, now: datetime | None = None) -> Stats:
     """Totals and the last ``days`` days (today included), in one round trip (a script)."""
     if not 1 <= days <= settings.COUNTER_RETENTION_DAYS:
         raise ValueError(f"days must be 1 to {settings.COUNTER_RETENTION_DAYS}, got {days}")
-    today = (now or clock.now()).date()
+    today = zones.local_date(counter, now)
     span = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
     fields = [day_field(day) for day in span]
     keys = [counter_key(counter, field) for field in ("n", "b", "uv", "d", "du")]
@@ -300,10 +338,11 @@ def replace_admin_key(counter: Counter, *, expected: str, new: str) -> int:
 
 
 def delete(counter: Counter, *, now: datetime | None = None) -> bool:
-    """Delete every key of the counter (daily HyperLogLogs of the whole retention included)."""
-    today = (now or clock.now()).date()
-    days = settings.COUNTER_RETENTION_DAYS + 1
-    fields = ["n", "d", "du", "uv", "b", "m", "pages", "r", "a"]
+    """Delete every key of the counter (daily HyperLogLogs of the whole retention included,
+    a day either side: its site's zone may have changed)."""
+    today = (now or clock.now()).date() + timedelta(days=1)
+    days = settings.COUNTER_RETENTION_DAYS + 3
+    fields = ["n", "d", "du", "uv", "b", "m", "pages", "r", "a", "now"]
     fields += [f"u:{day_field(today - timedelta(days=offset))}" for offset in range(days)]
     with STORE_ERRORS:
         deleted = get_client().delete(*[counter_key(counter, field) for field in fields])
@@ -317,8 +356,8 @@ def reset(
     None when it did not exist (made at ``value`` only with ``create``; else nothing is
     written). Its daily history, uniques and bot hits are cleared with the total, so the
     history never shows more hits than the total (scripts/reset.lua); its metadata stays."""
-    today = (now or clock.now()).date()
-    days = settings.COUNTER_RETENTION_DAYS + 1
+    today = (now or clock.now()).date() + timedelta(days=1)  # a day either side: any zone
+    days = settings.COUNTER_RETENTION_DAYS + 3
     fields = ["n", "m", "d", "du", "uv", "b"]
     fields += [f"u:{day_field(today - timedelta(days=offset))}" for offset in range(days)]
     keys = tuple(counter_key(counter, field) for field in fields)

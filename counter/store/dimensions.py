@@ -18,9 +18,9 @@ from django.conf import settings
 
 from counter import clock
 from counter.names import Counter
-from counter.store import scripts
+from counter.store import scripts, zones
 from counter.store.connection import STORE_ERRORS, get_client, kept, run
-from counter.store.counters import check_rate_window
+from counter.store.counters import PAGE_DIMENSIONS, check_rate_window
 from counter.store.keys import (
     counter_key,
     day_field,
@@ -44,8 +44,8 @@ class Row:
     visitors: int  # visitor-days: each day's distinct visitors with this value, summed
 
 
-def _days(days: int, now: datetime | None) -> list[date]:
-    today = (now or clock.now()).date()
+def _days(days: int, now: datetime | None, site: Counter | None = None) -> list[date]:
+    today = (now or clock.now()).date() if site is None else zones.local_date(site, now)
     return [today - timedelta(days=offset) for offset in range(days)]
 
 
@@ -59,19 +59,28 @@ def site_prefix(site: Counter) -> str:
 
 
 def count_event(
-    site: Counter, *, visitor_id: str, name: str, address: str = "", now: datetime | None = None
+    site: Counter,
+    *,
+    visitor_id: str,
+    name: str,
+    address: str = "",
+    page: str = "",
+    now: datetime | None = None,
 ) -> bool:
-    """Count a custom event in the site's ``event`` dimension (not in its total). False when
-    the site does not exist (events make nothing); HitRateLimited past the visitor's
-    HIT_RATE_LIMIT or the ``address``'s ADDRESS_HIT_RATE_LIMIT, shared with the site's page
-    views. One round trip."""
-    today, _ = day_fields((now or clock.now()).date(), settings.COUNTER_RETENTION_DAYS)
+    """Count a custom event in the site's ``event`` dimension (not in its total), and with
+    ``page`` (its path) in that page's events (the page "(other)" unless it was viewed today).
+    False when the site does not exist (events make nothing); HitRateLimited past the
+    visitor's HIT_RATE_LIMIT or the ``address``'s ADDRESS_HIT_RATE_LIMIT, shared with the
+    site's page views. One round trip."""
+    today, _ = day_fields(zones.local_date(site, now), settings.COUNTER_RETENTION_DAYS)
     keys = tuple(counter_key(site, field) for field in ("n", "d", "r", "a"))
     limit, window = settings.HIT_RATE_LIMIT or (0, 0)
     per_address = (settings.ADDRESS_HIT_RATE_LIMIT if address else None) or (0, 0)
     args = (today, visitor_id, site_prefix(site), settings.DIMENSION_VALUES_PER_DAY, _ttl())
     with STORE_ERRORS:
-        reply = run(_EVENT, keys, (*args, limit, window, address, *per_address, "event", name))
+        pairs = ("event", name, *(("@event", f"{page}\t{name}") if page else ()))
+        cap = settings.DIMENSION_PAGE_VALUES_PER_DAY
+        reply = run(_EVENT, keys, (*args, limit, window, address, *per_address, cap, *pairs))
     check_rate_window(reply)
     return bool(reply)
 
@@ -83,8 +92,45 @@ def breakdown(
     past ``limit`` rows the rest are summed under "(other)" (ranked by its hits too)."""
     if dimension not in DIMENSIONS:
         raise ValueError(f"no dimension {dimension!r}")
-    span = [day_field(day) for day in _days(days, now)]
+    span = [day_field(day) for day in _days(days, now, site)]
     return _rank(_read(site, span, dimension), dimension, limit)
+
+
+def page_breakdown(
+    site: Counter,
+    dimension: str,
+    *,
+    days: int,
+    page: str | None = None,
+    referrer: str | None = None,
+    campaign: str | None = None,
+    now: datetime | None = None,
+    limit: int = 100,
+) -> list[Row]:
+    """A breakdown narrowed by the per-page pairs (scripts/dimensions.lua): with ``page``,
+    that page's own values of ``dimension`` (one of PAGE_DIMENSIONS); with ``referrer`` or
+    ``campaign`` (``dimension`` "page"), the pages visitors from it viewed. Pairs counted past
+    DIMENSION_PAGE_VALUES_PER_DAY belong to no page and are left out; pages the site does
+    not list are "(other)"."""
+    if page is not None:
+        narrowed_too = referrer is not None or campaign is not None
+        if dimension not in (*PAGE_DIMENSIONS, "event") or narrowed_too:
+            raise ValueError(f"page= narrows one of {', '.join(PAGE_DIMENSIONS)}, event")
+        source, wanted, keep = dimension, page, 0
+    elif dimension == "page" and (referrer is None) != (campaign is None):
+        source = "referrer" if referrer is not None else "campaign"
+        wanted, keep = (referrer if referrer is not None else campaign), 1
+    else:
+        raise ValueError("referrer= or campaign= (one) narrows the page dimension")
+    span = [day_field(day) for day in _days(days, now, site)]
+    narrowed: Days = {}
+    for day, by_dimension in _read(site, span, f"@{source}").items():
+        values = narrowed.setdefault(day, {}).setdefault(dimension, {})
+        for pair, figures in by_dimension.get(f"@{source}", {}).items():
+            parts = pair.split("\t", 1)
+            if len(parts) == 2 and parts[keep] == wanted:
+                values[parts[1 - keep]] = figures
+    return _rank(narrowed, dimension, limit)
 
 
 def breakdowns(
@@ -102,7 +148,7 @@ def breakdowns(
     answer_kept = kept_answers.get(key) if keep_seconds else None
     if answer_kept is not None and answer_kept[0] > time.monotonic():
         return answer_kept[1]
-    read = _read(site, [day_field(day) for day in _days(days, now)])
+    read = _read(site, [day_field(day) for day in _days(days, now, site)])
     answer = {dimension: _rank(read, dimension, limit) for dimension in DIMENSIONS}
     if keep_seconds:
         if len(kept_answers) >= 256:
@@ -187,7 +233,8 @@ def _lines(text: bytes) -> dict[str, list[int]]:
 
 
 def _retained(now: datetime | None) -> list[str]:
-    return [day_field(day) for day in _days(settings.COUNTER_RETENTION_DAYS + 1, now)]
+    tomorrow = (now or clock.now()) + timedelta(days=1)  # a day either side: any zone
+    return [day_field(day) for day in _days(settings.COUNTER_RETENTION_DAYS + 3, tomorrow)]
 
 
 def delete(site: Counter, *, now: datetime | None = None) -> int:
@@ -224,7 +271,8 @@ def export(site: Counter, *, now: datetime | None = None) -> Days:
 def restore(site: Counter, exported: Days, *, pipe) -> None:
     """Add exported dimensions to the site, as settled days (on the caller's pipeline): each
     day's figures are added to those already there (read first, a day not settled yet
-    included: that day is settled by the import, and its HyperLogLogs go)."""
+    included: that day is settled by the import, and its HyperLogLogs go). A backup carries
+    no per-page pairs (``?page=``): those of a day it is merged into are dropped."""
     there = _read(site, sorted(exported))
     for day, by_dimension in exported.items():
         name = dimensions_key(site, day)
@@ -238,6 +286,13 @@ def restore(site: Counter, exported: Days, *, pipe) -> None:
             dimension_visitors_key(site, day, f"{d}|{v}")
             for d, values in merged.items()
             for v in values
+        ]
+        with STORE_ERRORS:  # a live day's per-page pairs (not in a backup) go with it
+            fields = get_client().hkeys(name)
+        hlls += [
+            dimension_visitors_key(site, day, field[2:].decode("utf-8", "surrogateescape"))
+            for field in fields
+            if field.startswith(b"h|@")
         ]
         pipe.delete(name, *hlls)
         for dimension, values in merged.items():

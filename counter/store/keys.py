@@ -14,15 +14,19 @@ here, so a name can never break the tag. Fields:
     r        hits per visitor in the rate window (HIT_RATE_LIMIT); expires with the window
     a        hits per address in its rate window (ADDRESS_HIT_RATE_LIMIT); expires likewise
     pages    (site counters) page key -> hits, a sorted set fed by the page script
+    now      (site counters) '<visitor id>|<page key>' -> last seen (ms): the last 5 minutes'
+             views, at most NOW_PAIRS_KEPT; expires 5 minutes after the last view
     m        metadata (hash)                created (ms), enable_reset, update bounds,
                                             sha256 of the admin key, private; a page's
                                             path; a site's page_secret (keys its pages)
+                                            and timezone (IANA; its days begin there)
     x:<day>  (sites) the day's dimensions   h|<dim>|<value> hits, #|<dim> values kept;
                                             once settled: s|<dim> lines of value, hits,
                                             visitors, and settled; expires after
                                             COUNTER_RETENTION_DAYS
     xu:<day>:<dim>|<value>  a value's visitors (HyperLogLog) until the day is settled
-                            (scripts/dimensions.lua; docs/DIMENSIONS.md)
+                            (scripts/dimensions.lua; docs/DIMENSIONS.md); a page's own
+                            pairs are the dimensions '@<dim>', values '<path>\t<value>'
 
 Daily uniques are the day's PFCOUNT. Counting "PFADD returned 1" instead would undercount
 badly: once a day's HLL fills, most new visitors change no register (measured: -18 % at 10k
@@ -59,8 +63,8 @@ def counters_pattern(namespace: str | None) -> tuple[str, str]:
 @lru_cache(maxsize=16_384)
 def counter_keys(prefix: str, counter: Counter) -> tuple[str, ...]:
     """The hit script's fixed keys, the prefix of its daily HyperLogLog keys, its rate windows
-    (``r``: hits per visitor, ``a``: per address; each gone after its window) and a site's
-    pages."""
+    (``r``: hits per visitor, ``a``: per address; each gone after its window), a site's
+    pages and who is here now."""
     base = f"{prefix}c:{{{counter.namespace}/{counter.key}}}:"
     return (
         *(base + field for field in ("n", "d", "du", "uv", "m")),
@@ -68,6 +72,7 @@ def counter_keys(prefix: str, counter: Counter) -> tuple[str, ...]:
         base + "r",
         base + "a",
         base + "pages",
+        base + "now",
     )
 
 

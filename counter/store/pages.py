@@ -15,7 +15,7 @@ from django.conf import settings
 
 from counter import clock, metrics
 from counter.names import OTHER_PAGE_KEY, SITE_KEY, Counter, page_key
-from counter.store import counters, dimensions, scripts
+from counter.store import counters, dimensions, scripts, zones
 from counter.store.backup import export_counter, import_counter
 from counter.store.connection import STORE_ERRORS, current, get_client, kept, run
 from counter.store.counters import HIT, Hit, as_hit, hit_command
@@ -56,6 +56,7 @@ def hit_page(
     paid) the site lists the page while it has room. ``site_too=False`` counts the page only
     (None for the site), ``page_too=False`` the site only.
     """
+    zone = zones.zone(site)  # kept in this process: no round trip of its own, most views
     with STORE_ERRORS:
         backend = current()
         hits = []
@@ -71,12 +72,20 @@ def hit_page(
                     address=address,
                     create=create,
                     admit=create,
+                    zone=zone,
                 )
             )
         if page_too:
             hits.append(
                 hit_command(
-                    backend.prefix, page, visitor_id, now, address=address, create=create, path=path
+                    backend.prefix,
+                    page,
+                    visitor_id,
+                    now,
+                    address=address,
+                    create=create,
+                    path=path,
+                    zone=zone,
                 )
             )
         replies = _execute(backend, hits)
@@ -103,7 +112,13 @@ def hit_other(
     with STORE_ERRORS:
         backend = current()
         keys, args = hit_command(
-            backend.prefix, other, visitor_id, now, address=address, path=OTHER_PAGE_PATH
+            backend.prefix,
+            other,
+            visitor_id,
+            now,
+            address=address,
+            path=OTHER_PAGE_PATH,
+            zone=zones.zone(site),
         )
         replies = _execute(
             backend,
@@ -252,9 +267,44 @@ def delete(counter: Counter, *, now: datetime | None = None) -> bool:
     """
     if counter.key == SITE_KEY:
         _kept_secrets().pop(counter.namespace, None)
+        zones.forget(counter.namespace)
         with STORE_ERRORS:
             listed = get_client().zrange(counter_key(counter, "pages"), 0, -1)
         for raw in {*listed, OTHER_PAGE_KEY.encode()}:
             counters.delete(Counter(counter.namespace, raw.decode()), now=now)
         dimensions.delete(counter, now=now)
     return counters.delete(counter, now=now)
+
+
+class HereNow(NamedTuple):
+    visitors: int  # distinct visitors of the window
+    pages: list[tuple[str, int]]  # (path, visitors), most visitors first
+
+
+def here_now(site: Counter, *, window: int = counters.NOW_WINDOW_SECONDS) -> HereNow:
+    """Who is on the site now: the distinct visitors of its page views in the last
+    ``window`` seconds (at most NOW_WINDOW_SECONDS), and their pages. Two round trips: the
+    pairs, then the pages' paths."""
+    since = int((time.time() - window) * 1000)
+    with STORE_ERRORS:
+        client = get_client()
+        pairs = client.zrangebyscore(counter_key(site, "now"), since, "+inf")
+    visitors: set[bytes] = set()
+    by_page: dict[str, set[bytes]] = {}
+    for pair in pairs:
+        visitor, _, key = pair.rpartition(b"|")
+        visitors.add(visitor)
+        by_page.setdefault(key.decode(), set()).add(visitor)
+    ranked = sorted(by_page.items(), key=lambda item: (-len(item[1]), item[0]))
+    with STORE_ERRORS:
+        pipe = client.pipeline(transaction=False)
+        for key, _ in ranked:
+            pipe.hget(counter_key(Counter(site.namespace, key), "m"), "path")
+        paths = pipe.execute() if ranked else []
+    pages: dict[str, set[bytes]] = {}
+    for (_key, seen), path in zip(ranked, paths, strict=True):
+        # A view the site did not list (no room, or not paid for) was counted as "other".
+        name = OTHER_PAGE_PATH if path is None else path.decode("utf-8", "surrogateescape")
+        pages.setdefault(name, set()).update(seen)
+    rows = sorted(((name, len(seen)) for name, seen in pages.items()), key=lambda r: (-r[1], r[0]))
+    return HereNow(len(visitors), rows)

@@ -213,7 +213,11 @@ def beacon(request: HttpRequest, namespace: str) -> HttpResponse:
         if sent.event is not None:
             if not visitor.is_bot:
                 store.count_event(
-                    site, visitor_id=visitor.id, address=visitor.address, name=sent.event
+                    site,
+                    visitor_id=visitor.id,
+                    address=visitor.address,
+                    name=sent.event,
+                    page=sent.path,
                 )
         else:
             values = (

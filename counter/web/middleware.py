@@ -131,7 +131,7 @@ BODY_LIMITS = {
     **dict.fromkeys(
         ("api-hit", "api-get", "api-info", "api-set", "api-update", "api-reset", "api-delete",
          "api-create", "api-stats", "api-v1-counter", "api-v1-admin-key", "api-v1-claim",
-         "api-v1-csv", "api-v1-breakdown"),
+         "api-v1-csv", "api-v1-breakdown", "api-v1-site", "api-v1-site-now"),
         FORM_BODY,
     ),
 }  # fmt: skip

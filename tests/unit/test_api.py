@@ -352,7 +352,9 @@ def test_openapi_document_is_valid_and_names_every_api_route(api):
         "/api/v1/counters/{namespace}/{key}",
         "/api/v1/counters/{namespace}/site/claim",
         "/api/v1/counters/{namespace}/{key}.csv",
+        "/api/v1/counters/{namespace}/site/now",
     } <= set(document["paths"])
+    assert "patch" in document["paths"]["/api/v1/counters/{namespace}/site"]
 
 
 # Rate limits -----------------------------------------------------------------------------

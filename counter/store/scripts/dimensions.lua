@@ -47,7 +47,13 @@ end
 -- Count one view (or event) of a visitor in today's dimensions: ARGV[first], ARGV[first + 1],
 -- ... are dimension, value pairs. The day's first settles the days before it in days_key
 -- (the site's daily hits).
-local function count_dimensions(site, today, visitor, cap, ttl, days_key, first)
+--
+-- A page's own dimensions are pairs too: '@<dimension>', '<page path>\t<value>' (per-page
+-- pairs, read by a breakdown's ?page=, ?referrer=, ?campaign=), kept to page_cap distinct
+-- pairs a dimension a day; a page the site has no room for (listed false) counts as '(other)',
+-- and a pair past the cap as '(other)' whole. Per-page pairs cost two commands in the common
+-- case (HINCRBY, PFADD): a new field is noticed by HINCRBY's 1, not by an HEXISTS first.
+local function count_dimensions(site, today, visitor, cap, ttl, days_key, first, page_cap, listed)
   local agg = site .. 'x:' .. today
   local new_day = redis.call('EXISTS', agg) == 0
   if new_day then
@@ -57,15 +63,35 @@ local function count_dimensions(site, today, visitor, cap, ttl, days_key, first)
   end
   for i = first, #ARGV - 1, 2 do
     local dimension = ARGV[i]
-    local field = dimension .. '|' .. ARGV[i + 1]
-    if redis.call('HEXISTS', agg, 'h|' .. field) == 0
-       and redis.call('HINCRBY', agg, '#|' .. dimension, 1) > cap then
-      redis.call('HINCRBY', agg, '#|' .. dimension, -1)
-      field = dimension .. '|(other)'
+    if string.sub(dimension, 1, 1) == '@' then
+      if page_cap then
+        local value = ARGV[i + 1]
+        if not listed then
+          value = '(other)' .. string.sub(value, (string.find(value, '\t', 1, true)))
+        end
+        local field = dimension .. '|' .. value
+        local hits = redis.call('HINCRBY', agg, 'h|' .. field, 1)
+        if hits == 1 and redis.call('HINCRBY', agg, '#|' .. dimension, 1) > page_cap then
+          redis.call('HINCRBY', agg, '#|' .. dimension, -1)
+          redis.call('HDEL', agg, 'h|' .. field)
+          field = dimension .. '|(other)'
+          hits = redis.call('HINCRBY', agg, 'h|' .. field, 1)
+        end
+        local hll = site .. 'xu:' .. today .. ':' .. field
+        redis.call('PFADD', hll, visitor)
+        if hits == 1 then redis.call('EXPIRE', hll, ttl) end
+      end
+    else
+      local field = dimension .. '|' .. ARGV[i + 1]
+      if redis.call('HEXISTS', agg, 'h|' .. field) == 0
+         and redis.call('HINCRBY', agg, '#|' .. dimension, 1) > cap then
+        redis.call('HINCRBY', agg, '#|' .. dimension, -1)
+        field = dimension .. '|(other)'
+      end
+      local hll = site .. 'xu:' .. today .. ':' .. field
+      redis.call('PFADD', hll, visitor)
+      if redis.call('HINCRBY', agg, 'h|' .. field, 1) == 1 then redis.call('EXPIRE', hll, ttl) end
     end
-    local hll = site .. 'xu:' .. today .. ':' .. field
-    redis.call('PFADD', hll, visitor)
-    if redis.call('HINCRBY', agg, 'h|' .. field, 1) == 1 then redis.call('EXPIRE', hll, ttl) end
   end
   if new_day then redis.call('EXPIRE', agg, ttl) end
 end

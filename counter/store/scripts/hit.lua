@@ -7,10 +7,13 @@
 --       new-counter budget is paid) else 0, the address id, the address's hits allowed per
 --       window (0: no limit), that window (seconds);
 --       a page's own hit: ARGV[14] its path, kept in its metadata when this hit makes it;
---       a site's hit of a page view: KEYS[9] (the site's pages), ARGV[14-17] (the page, the
---       named pages the site may have, the "other" page, 1 to admit a page not listed yet)
---       and ARGV[18-20] (the site's key prefix, distinct values a dimension keeps a day,
---       their lifetime in seconds), then its dimension, value pairs
+--       a site's hit of a page view: KEYS[9] (the site's pages), KEYS[10] (who is here now:
+--       visitor|page -> last seen, ms), ARGV[14-17] (the page, the named pages the site may
+--       have, the "other" page, 1 to admit a page not listed yet), ARGV[18-19] (the "now"
+--       window in ms, the pairs it keeps at most) and ARGV[20-23] (the site's key prefix,
+--       distinct values a dimension keeps a day, their lifetime in seconds, distinct per-page
+--       pairs a dimension keeps a day), then its dimension, value pairs (a page's own:
+--       '@<dimension>', '<path>\t<value>', under '(other)' when the site has no room for the page)
 -- Answers "new" (and writes nothing) for a counter that does not exist when ARGV[10] is 0.
 -- include: uniques.lua
 -- include: rate_window.lua
@@ -63,18 +66,29 @@ end
 -- paid) and the site has room for ARGV[15] named pages; else flag it (n or x).
 if KEYS[9] then
   local page = ARGV[14]
+  local listed = true
   if redis.call('ZSCORE', KEYS[9], page) or page == ARGV[16] then
     redis.call('ZINCRBY', KEYS[9], 1, page)
   elseif redis.call('ZCARD', KEYS[9]) >= tonumber(ARGV[15]) then
     flags = flags .. 'x'
+    listed = false
   elseif ARGV[17] == '1' then
     redis.call('ZINCRBY', KEYS[9], 1, page)
-  else
+  else  -- listed next unless its viewer's budget is spent: its pairs counted as its own
     flags = flags .. 'n'
   end
-  if ARGV[18] then  -- its functions are defined here: a hit that is no page view skips them
+  -- Who is here now: each visitor's pages seen in the window; an older or past-the-cap pair
+  -- goes when a new pair comes, and the set expires a window after the last view.
+  local window = tonumber(ARGV[18])
+  if redis.call('ZADD', KEYS[10], ARGV[5], ARGV[2] .. '|' .. page) == 1 then
+    redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', tonumber(ARGV[5]) - window)
+    redis.call('ZREMRANGEBYRANK', KEYS[10], 0, -tonumber(ARGV[19]) - 1)
+  end
+  redis.call('PEXPIRE', KEYS[10], window)
+  if ARGV[20] then  -- its functions are defined here: a hit that is no page view skips them
 -- include: dimensions.lua
-    count_dimensions(ARGV[18], ARGV[1], ARGV[2], tonumber(ARGV[19]), ARGV[20], KEYS[2], 21)
+    count_dimensions(ARGV[20], ARGV[1], ARGV[2], tonumber(ARGV[21]), ARGV[22], KEYS[2], 24,
+      tonumber(ARGV[23]), listed)
   end
 end
 -- One flat string, not a table: Redis answers a table as a deferred-length array, which costs

@@ -1,5 +1,6 @@
 -- KEYS: the site's total (not read: it routes the script to the site's slot on a Cluster)
--- ARGV: the site's key prefix, the fields to read ('h|' for all, 'h|<dimension>|' for one),
+-- ARGV: the site's key prefix, the fields to read ('h|' for all the site's own, not its pages'
+--       '@' dimensions; 'h|<dimension>|' for one),
 --       then days not settled yet (yyyymmdd): a settled day is read with HMGET instead
 -- Answers, a day an array: value ('<dimension>|<value>'), hits, visitors (its HyperLogLog
 -- counted), ...
@@ -11,7 +12,8 @@ for i = 3, #ARGV do
   local rows = {}
   for j = 1, #fields, 2 do
     local field = fields[j]
-    if string.sub(field, 1, #wanted) == wanted then
+    if string.sub(field, 1, #wanted) == wanted
+       and (wanted ~= 'h|' or string.sub(field, 3, 3) ~= '@') then
       local value = string.sub(field, 3)
       rows[#rows + 1] = value
       rows[#rows + 1] = tonumber(fields[j + 1])

@@ -28,13 +28,21 @@ _BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
 
 
 def api_view(
-    *, cors: bool = True, counter_in_path: bool = True, countapi=True, writes: bool = False
+    *,
+    cors: bool = True,
+    counter_in_path: bool = True,
+    countapi=True,
+    writes: bool = False,
+    patch: bool = False,
 ):
     """Parse the counter from the path (CountAPI's magic names resolved: ``request.magic``),
     allow GET/POST (and HEAD, OPTIONS), answer every error as JSON. A view that ``writes``
     (CountAPI writes on GET too) refuses HEAD and browser prefetches, which only read. The view gets
     ``(request, counter)`` or ``(request)``. Resolving a magic name writes nothing: a site's
-    page secret is made by the page view that pays for the site (visits.count_page_view)."""
+    page secret is made by the page view that pays for the site (visits.count_page_view).
+    With ``patch`` the view takes PATCH too (its body read as a POST's)."""
+    allowed = {"GET", "HEAD", "POST", "PATCH"} if patch else {"GET", "HEAD", "POST"}
+    allow = "GET, HEAD, POST, PATCH, OPTIONS" if patch else "GET, HEAD, POST, OPTIONS"
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -43,14 +51,14 @@ def api_view(
                 response = HttpResponse(status=204)
                 if cors:
                     response["Access-Control-Allow-Origin"] = "*"
-                    response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+                    response["Access-Control-Allow-Methods"] = allow.replace("HEAD, ", "")
                     response["Access-Control-Max-Age"] = "86400"
                 return response
-            if request.method not in {"GET", "HEAD", "POST"}:
+            if request.method not in allowed:
                 response = json_response(
                     request, {"error": "method not allowed"}, status=405, cors=cors
                 )
-                response["Allow"] = "GET, HEAD, POST, OPTIONS"
+                response["Allow"] = allow
                 return response
             if writes and not visitors.should_count(request):  # HEAD, a prefetch
                 message = "this endpoint writes: HEAD and prefetches only read; use GET or POST"
@@ -85,7 +93,7 @@ def _body_params(request: HttpRequest) -> dict:
     anything else is a 415 and a body that does not parse a 400, both in JSON (never Django's
     HTML error page). The body is within the route's limit: the middleware refused a longer
     one before it was read."""
-    if request.method != "POST" or not request.body:
+    if request.method not in ("POST", "PATCH") or not request.body:
         return {}
     content_type = request.content_type or ""
     if content_type == "application/json":

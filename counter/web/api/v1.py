@@ -51,6 +51,7 @@ def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
     }
     if counter.key == SITE_KEY:  # the page script's site: its most viewed pages
         payload["pages"] = [page._asdict() for page in store.top_pages(counter)]
+        payload["timezone"] = store.zone_name(counter)  # its days are this zone's dates
     return json_response(request, payload, counter=counter)
 
 
@@ -89,12 +90,22 @@ def breakdown(request: HttpRequest, counter: Counter) -> HttpResponse:
     days = _days(request, counter)
     if store.total(counter) is None:
         return _not_found(request, counter)
-    rows = store.breakdown(counter, dimension, days=days, limit=limit)
+    narrow = {name: param(request, name) for name in ("page", "referrer", "campaign")}
+    narrow = {name: value for name, value in narrow.items() if value is not None}
+    if narrow:  # a page's own values, or the pages of a referrer or campaign
+        try:
+            rows = store.page_breakdown(counter, dimension, days=days, limit=limit, **narrow)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+    else:
+        rows = store.breakdown(counter, dimension, days=days, limit=limit)
     payload = {
         "namespace": counter.namespace,
         "key": counter.key,
         "dimension": dimension,
         "days": days,
+        **narrow,
+        "timezone": store.zone_name(counter),
         "rows": [{"value": r.value, "hits": r.hits, "visitors": r.visitors} for r in rows],
     }
     return json_response(request, payload, counter=counter)

@@ -9,9 +9,10 @@ live server to it.
     parts.py     the parameters, answers and operation shape the paths share
     countapi.py  CountAPI's paths (/hit ... /stats)
     v1.py        the v1 paths (/api/v1/counters/...)
+    site.py      a page script's site: its settings (PATCH), who is on it now
 """
 
-from counter.web.openapi import countapi, v1
+from counter.web.openapi import countapi, site, v1
 
 
 def document() -> dict:
@@ -29,5 +30,6 @@ def document() -> dict:
         "paths": {
             **countapi.paths(),
             **v1.paths(),
+            **site.paths(),
         },
     }

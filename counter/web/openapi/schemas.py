@@ -84,6 +84,10 @@ DETAIL = {
             "properties": {"hits": {"type": "integer"}, "uniques": {"type": "integer"}},
         },
         "bots": {"type": "integer"},
+        "timezone": {
+            "type": "string",
+            "description": "a page script's site only: the IANA zone its days are dated in",
+        },
         "pages": {
             "description": "a page script's site only: its most viewed pages",
             "type": "array",
@@ -119,6 +123,10 @@ BREAKDOWN = {
         "key": {"type": "string"},
         "dimension": {"type": "string", "enum": list(DIMENSIONS)},
         "days": {"type": "integer"},
+        "page": {"type": "string", "description": "the page narrowed to, when asked"},
+        "referrer": {"type": "string", "description": "the referrer narrowed to, when asked"},
+        "campaign": {"type": "string", "description": "the campaign narrowed to, when asked"},
+        "timezone": {"type": "string", "description": "the IANA zone the days are dated in"},
         "rows": {
             "type": "array",
             "description": "most hits first; values past the daily cap or the limit are "

@@ -22,6 +22,25 @@ from counter.web.openapi.schemas import (
     required_fields,
 )
 
+# A breakdown narrowed (docs/DIMENSIONS.md, "One page's figures"): a 400 unless page= goes
+# with referrer, campaign, browser, os, device, country or event, or one of referrer=,
+# campaign= with the page dimension.
+NARROWING = [
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", "maxLength": 512},
+    }
+    for name, description in (
+        ("page", "that page's own values (its path): referrer, campaign, browser, os, "
+         "device, country or event"),
+        ("referrer", "with dimension=page: the pages visitors from this referrer viewed"),
+        ("campaign", "with dimension=page: the pages visitors from this campaign viewed"),
+    )
+]  # fmt: skip
+
 
 def paths() -> dict:
     return {
@@ -123,6 +142,7 @@ def paths() -> dict:
                         "required": False,
                         "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
                     },
+                    *NARROWING,
                     TOKEN,
                     CALLBACK,
                 ],
