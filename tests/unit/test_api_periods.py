@@ -98,16 +98,27 @@ BAD = [
     ("from=2026-03-01&to=tomorrow", "to must be a date YYYY-MM-DD"),
     ("from=2026-03-01&to=2026-03-11", "to (2026-03-11) is in the future"),
     ("from=2025-01-01&to=2026-03-01", "before the oldest day kept (2025-02-04)"),
+]
+BAD_COMPARE = [
     ("days=7&compare=yes", "compare must be 'previous'"),
     ("days=201&compare=previous", "compare=previous needs the 201 days before"),
 ]
 
 
-@pytest.mark.parametrize(("query", "message"), BAD)
-@pytest.mark.parametrize("url", [DETAIL + "?", CSV + "?", BREAKDOWN + "&"])
+@pytest.mark.parametrize(
+    ("url", "query", "message"),
+    [
+        *[(url, *bad) for url in (DETAIL + "?", CSV + "?", BREAKDOWN + "&") for bad in BAD],
+        *[(url, *bad) for url in (DETAIL + "?", BREAKDOWN + "&") for bad in BAD_COMPARE],
+    ],
+)
 def test_a_bad_period_is_a_400_naming_the_problem(api, url, query, message):
     _view(api, "/", "203.0.113.1")
     response = api.get(url + query)
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert message in response.json()["error"]
+
+
+def test_the_csv_reads_no_comparison(api):
+    assert api.get(CSV + "?days=201&compare=previous").status_code == 200

@@ -63,12 +63,16 @@ def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
 Periods = tuple[Period, Period | None]
 
 
-def _periods(request: HttpRequest, counter: Counter) -> Periods | HttpResponse:
+def _periods(
+    request: HttpRequest, counter: Counter, *, compare: bool = True
+) -> Periods | HttpResponse:
     """The period a reader asks for (``?days=``, or ``?from=&to=``; 30 days by default) and
-    the previous one with ``?compare=previous``, or the answer that refuses them: a bad
-    period (BadRequest, naming the problem), a private counter without its key."""
+    the previous one with ``?compare=previous`` (unless the route does not ``compare``), or
+    the answer that refuses them: a bad period (BadRequest, naming the problem), a private
+    counter without its key."""
     reveal_page(request, counter)
-    query = {name: param(request, name) for name in ("days", "from", "to", "compare")}
+    names = ("days", "from", "to", "compare") if compare else ("days", "from", "to")
+    query = {name: param(request, name) for name in names}
     try:
         periods = from_query(query, today=clock.now().date())
     except BadPeriod as exc:
@@ -90,11 +94,11 @@ def _not_found(request: HttpRequest, counter: Counter) -> HttpResponse:
 
 
 def _figures(
-    request: HttpRequest, counter: Counter
+    request: HttpRequest, counter: Counter, *, compare: bool = True
 ) -> tuple[store.Stats, Period, Period | None] | HttpResponse:
     """The counter's figures over the period asked (_periods), or the answer that refuses
     them, or a 404 for a counter that does not exist."""
-    periods = _periods(request, counter)
+    periods = _periods(request, counter, compare=compare)
     if isinstance(periods, HttpResponse):
         return periods
     period, previous = periods
@@ -148,8 +152,9 @@ def _row_json(row: store.Row, compare: bool) -> dict:
 
 @api_view(countapi=False)
 def counter_csv(request: HttpRequest, counter: Counter) -> HttpResponse:
-    """The daily series as CSV (a header row, then a day a row, oldest first)."""
-    read = _figures(request, counter)
+    """The daily series as CSV (a header row, then a day a row, oldest first): the period's
+    days only (``compare`` is not read)."""
+    read = _figures(request, counter, compare=False)
     if isinstance(read, HttpResponse):
         return read
     figures = read[0]
