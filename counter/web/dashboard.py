@@ -41,13 +41,11 @@ def _picker(period: periods.Period, compared: bool, today: date) -> list[dict]:
     compare = "&compare=previous" if compared else ""
     choices = []
     for label, days in PRESETS:
+        if (days or 2) > retention:  # yesterday is the second day kept
+            continue
         if days is None:
             yesterday = today - timedelta(days=1)
-            if retention < 2:
-                continue
             choice = periods.Period(yesterday, yesterday)
-        elif days > retention:
-            continue
         else:
             choice = periods.last_days(days, today=today)
         current = (choice.first, choice.last) == (period.first, period.last)
@@ -60,15 +58,18 @@ def _periods(request: HttpRequest) -> dict:
     A bad one is said on the page (``period_error``) above the default period's figures:
     never shown as if it were what was asked."""
     today = clock.now().date()
+    retention = settings.COUNTER_RETENTION_DAYS
     error = None
     try:
         period, previous = periods.from_query(request.GET, today=today)
     except periods.BadPeriod as exc:
-        error = f"{exc}. Showing the last {periods.DEFAULT_DAYS} days instead."
-        days = min(periods.DEFAULT_DAYS, settings.COUNTER_RETENTION_DAYS)
+        days = min(periods.DEFAULT_DAYS, retention)
+        error = f"{exc}. Showing the last {days} days instead."
         period, previous = periods.last_days(days, today=today), None
     compared = previous is not None
     toggle = period.query() + ("" if compared else "&compare=previous")
+    if not compared and period.previous().first < periods.oldest_day(today, retention):
+        toggle = None  # the previous period is past the retention: nothing to compare with
     return {
         "period": period,
         "previous": previous,
@@ -78,7 +79,7 @@ def _periods(request: HttpRequest) -> dict:
         "period_query": period.query() + ("&compare=previous" if compared else ""),
         "picker": _picker(period, compared, today),
         "compare_toggle": toggle,
-        "oldest_day": periods.oldest_day(today, settings.COUNTER_RETENTION_DAYS),
+        "oldest_day": periods.oldest_day(today, retention),
         "today": today,
     }
 

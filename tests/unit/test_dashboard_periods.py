@@ -83,6 +83,8 @@ def test_comparing_shows_each_cards_change_and_links_keep_it(web):
     plain = _page(web, "days=7")
     assert 'class="change"' not in plain
     assert 'href="?days=7&amp;compare=previous">Compare with the previous period' in plain
+    too_long = _page(web, "days=201")  # its previous 201 days are past the retention (400)
+    assert 'class="compare"' not in too_long
 
 
 def test_a_site_dashboards_rows_show_their_change(web, day):
@@ -117,3 +119,14 @@ def test_a_bad_period_is_said_on_the_page(web, query, message):
     assert message in shown
     assert shown.endswith("Showing the last 30 days instead.")
     assert body.count("<tr><td>") == 30
+
+
+def test_a_short_retention_offers_only_the_periods_it_keeps(web, settings):
+    settings.COUNTER_RETENTION_DAYS = 7
+    body = _page(web, "")
+    assert body.count("<tr><td>") == 7  # the default, held to the retention
+    assert 'href="?days=7" aria-current="page">7 days' in body
+    assert "30 days</a>" not in body
+    assert "90 days</a>" not in body
+    assert 'class="compare"' not in body  # the previous 7 days are not kept
+    assert "days must be between 1 and 7" in _page(web, "days=8", status=400)
