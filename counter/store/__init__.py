@@ -26,6 +26,7 @@ from counter.store.counters import (
     HitRateLimited,
     Info,
     Stats,
+    Totals,
     bot_hit,
     create,
     hit,
@@ -68,7 +69,7 @@ from counter.store.service import (
     rewrite_aof_after,
     service_stats,
 )
-from counter.store.zones import UnknownZone, set_zone, zone_name
+from counter.store.zones import UnknownZone, local_date, set_zone, zone_name
 
 __all__ = [
     "DIMENSIONS",
@@ -87,6 +88,7 @@ __all__ = [
     "Row",
     "Stats",
     "StoreUnavailable",
+    "Totals",
     "UnknownZone",
     "bot_hit",
     "breakdown",
@@ -105,6 +107,7 @@ __all__ = [
     "info",
     "iter_counters",
     "list_page",
+    "local_date",
     "page_breakdown",
     "page_secret",
     "period_salt",

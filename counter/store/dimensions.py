@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter as Tally
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -20,7 +20,7 @@ from counter import clock
 from counter.names import Counter
 from counter.store import scripts, zones
 from counter.store.connection import STORE_ERRORS, get_client, kept, run
-from counter.store.counters import PAGE_DIMENSIONS, check_rate_window
+from counter.store.counters import PAGE_DIMENSIONS, check_rate_window, period_span
 from counter.store.keys import (
     counter_key,
     day_field,
@@ -42,11 +42,30 @@ class Row:
     value: str
     hits: int
     visitors: int  # visitor-days: each day's distinct visitors with this value, summed
+    previous_hits: int | None = None  # the previous period's, when compared
+    previous_visitors: int | None = None
 
 
 def _days(days: int, now: datetime | None, site: Counter | None = None) -> list[date]:
     today = (now or clock.now()).date() if site is None else zones.local_date(site, now)
     return [today - timedelta(days=offset) for offset in range(days)]
+
+
+def _periods(
+    site: Counter,
+    days: int | None,
+    first: date | None,
+    last: date | None,
+    compare: bool,
+    now: datetime | None,
+) -> tuple[list[str], list[str]]:
+    """The period's day fields and the previous period's (empty unless ``compare``), in the
+    site's days (its time zone)."""
+    span, at, _ = period_span(
+        days=days, first=first, last=last, compare=compare, now=now, counter=site
+    )
+    fields = [day_field(day) for day in span]
+    return fields[at:], fields[:at]
 
 
 def _ttl() -> int:
@@ -86,21 +105,35 @@ def count_event(
 
 
 def breakdown(
-    site: Counter, dimension: str, *, days: int, now: datetime | None = None, limit: int = 100
+    site: Counter,
+    dimension: str,
+    *,
+    days: int | None = None,
+    first: date | None = None,
+    last: date | None = None,
+    compare: bool = False,
+    now: datetime | None = None,
+    limit: int = 100,
 ) -> list[Row]:
-    """The dimension's values over the last ``days`` days (today included), most hits first;
-    past ``limit`` rows the rest are summed under "(other)" (ranked by its hits too)."""
+    """The dimension's values over the last ``days`` days (today included), or ``first`` to
+    ``last``, most hits first; past ``limit`` rows the rest are summed under "(other)" (ranked
+    by its hits too). With ``compare`` each row carries the previous period's figures: both
+    periods are read at once."""
     if dimension not in DIMENSIONS:
         raise ValueError(f"no dimension {dimension!r}")
-    span = [day_field(day) for day in _days(days, now, site)]
-    return _rank(_read(site, span, dimension), dimension, limit)
+    span, before = _periods(site, days, first, last, compare, now)
+    read = _read(site, before + span, dimension)
+    return _rank(read, dimension, limit, span, before if compare else None)
 
 
 def page_breakdown(
     site: Counter,
     dimension: str,
     *,
-    days: int,
+    days: int | None = None,
+    first: date | None = None,
+    last: date | None = None,
+    compare: bool = False,
     page: str | None = None,
     referrer: str | None = None,
     campaign: str | None = None,
@@ -111,7 +144,7 @@ def page_breakdown(
     that page's own values of ``dimension`` (one of PAGE_DIMENSIONS); with ``referrer`` or
     ``campaign`` (``dimension`` "page"), the pages visitors from it viewed. Pairs counted past
     DIMENSION_PAGE_VALUES_PER_DAY belong to no page and are left out; pages the site does
-    not list are "(other)"."""
+    not list are "(other)". The period and ``compare`` as ``breakdown``'s."""
     if page is not None:
         narrowed_too = referrer is not None or campaign is not None
         if dimension not in (*PAGE_DIMENSIONS, "event") or narrowed_too:
@@ -122,21 +155,24 @@ def page_breakdown(
         wanted, keep = (referrer if referrer is not None else campaign), 1
     else:
         raise ValueError("referrer= or campaign= (one) narrows the page dimension")
-    span = [day_field(day) for day in _days(days, now, site)]
+    span, before = _periods(site, days, first, last, compare, now)
     narrowed: Days = {}
-    for day, by_dimension in _read(site, span, f"@{source}").items():
+    for day, by_dimension in _read(site, before + span, f"@{source}").items():
         values = narrowed.setdefault(day, {}).setdefault(dimension, {})
         for pair, figures in by_dimension.get(f"@{source}", {}).items():
             parts = pair.split("\t", 1)
             if len(parts) == 2 and parts[keep] == wanted:
                 values[parts[1 - keep]] = figures
-    return _rank(narrowed, dimension, limit)
+    return _rank(narrowed, dimension, limit, span, before if compare else None)
 
 
 def breakdowns(
     site: Counter,
     *,
-    days: int,
+    days: int | None = None,
+    first: date | None = None,
+    last: date | None = None,
+    compare: bool = False,
     now: datetime | None = None,
     limit: int = 10,
     keep_seconds: float = 0,
@@ -144,12 +180,14 @@ def breakdowns(
     """Every dimension's breakdown (as ``breakdown``), read at once: the dashboard's. With
     ``keep_seconds`` the answer is kept that long in this process (and reused)."""
     kept_answers = kept("breakdowns")  # key -> (until, answer)
-    key = (site, days, limit, (now or clock.now()).date())
+    span, before = _periods(site, days, first, last, compare, now)
+    key = (site, span[0], span[-1], compare, limit, (now or clock.now()).date())
     answer_kept = kept_answers.get(key) if keep_seconds else None
     if answer_kept is not None and answer_kept[0] > time.monotonic():
         return answer_kept[1]
-    read = _read(site, [day_field(day) for day in _days(days, now, site)])
-    answer = {dimension: _rank(read, dimension, limit) for dimension in DIMENSIONS}
+    read = _read(site, before + span)
+    previous = before if compare else None
+    answer = {dimension: _rank(read, dimension, limit, span, previous) for dimension in DIMENSIONS}
     if keep_seconds:
         if len(kept_answers) >= 256:
             kept_answers.clear()
@@ -157,13 +195,22 @@ def breakdowns(
     return answer
 
 
-def _rank(read: Days, dimension: str, limit: int) -> list[Row]:
+def _tally(read: Days, days: list[str], dimension: str) -> tuple[Tally[str], Tally[str]]:
     hits: Tally[str] = Tally()
     visitors: Tally[str] = Tally()
-    for by_dimension in read.values():
-        for value, (day_hits, day_visitors) in by_dimension.get(dimension, {}).items():
+    for day in days:
+        for value, (day_hits, day_visitors) in read.get(day, {}).get(dimension, {}).items():
             hits[value] += day_hits
             visitors[value] += day_visitors
+    return hits, visitors
+
+
+def _rank(
+    read: Days, dimension: str, limit: int, span: list[str], previous: list[str] | None = None
+) -> list[Row]:
+    """The period's (``span``) rows; with ``previous`` (the previous period's days) each row
+    carries that period's figures, "(other)" all of its values not named in a row."""
+    hits, visitors = _tally(read, span, dimension)
     ranked = sorted(hits, key=lambda value: (-hits[value], value))
     rows = [Row(value, hits[value], visitors[value]) for value in ranked if value != OTHER]
     rest: list[Row] = []
@@ -177,7 +224,22 @@ def _rank(read: Days, dimension: str, limit: int) -> list[Row]:
     if other.hits:
         rows.append(other)
         rows.sort(key=lambda row: (-row.hits, row.value == OTHER, row.value))
-    return rows
+    if previous is None:
+        return rows
+    before_hits, before_visitors = _tally(read, previous, dimension)
+    named = {row.value for row in rows if row.value != OTHER}
+    return [
+        replace(
+            row,
+            previous_hits=before_hits[row.value]
+            if row.value != OTHER
+            else sum(n for value, n in before_hits.items() if value not in named),
+            previous_visitors=before_visitors[row.value]
+            if row.value != OTHER
+            else sum(n for value, n in before_visitors.items() if value not in named),
+        )
+        for row in rows
+    ]
 
 
 Days = dict[str, dict[str, dict[str, list[int]]]]  # day -> dimension -> value -> [hits, visitors]

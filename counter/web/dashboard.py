@@ -7,6 +7,7 @@ Private counters need the owner's cookie, set by entering the admin key.
 
 import hashlib
 import hmac
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.signing import BadSignature
@@ -17,8 +18,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_safe
 
 from counter import store
+from counter.domain import periods
 from counter.domain.creation import AlreadyExists, create_counter
-from counter.domain.params import BadParameter, parse_int
 from counter.domain.permissions import (
     RateLimited,
     check_rate,
@@ -32,21 +33,58 @@ from counter.names import SITE_KEY, Counter, InvalidName, counter_from_path, gov
 from counter.render import charts
 from counter.web.responses import document
 
-RANGES = (7, 30, 90, 365)
+# The period picker's choices besides a custom from/to: (label, days), None for yesterday.
+PRESETS = (("Today", 1), ("Yesterday", None), ("7 days", 7), ("30 days", 30), ("90 days", 90))
 
 
-def _ranges() -> list[int]:
-    return [days for days in RANGES if days <= settings.COUNTER_RETENTION_DAYS]
+def _picker(period: periods.Period, compared: bool, today: date) -> list[dict]:
+    """The picker's links, each keeping the comparison; the chosen one marked current."""
+    retention = settings.COUNTER_RETENTION_DAYS
+    compare = "&compare=previous" if compared else ""
+    choices = []
+    for label, days in PRESETS:
+        if (days or 2) > retention:  # yesterday is the second day kept
+            continue
+        if days is None:
+            yesterday = today - timedelta(days=1)
+            choice = periods.Period(yesterday, yesterday)
+        else:
+            choice = periods.last_days(days, today=today)
+        current = (choice.first, choice.last) == (period.first, period.last)
+        choices.append({"label": label, "query": choice.query() + compare, "current": current})
+    return choices
 
 
-def _days(raw: str) -> int:
-    """The range a dashboard link asks for; anything else (not one of the ranges, not ASCII
-    digits) shows the default, 30 days: a page falls back where the API would refuse."""
+def _periods(request: HttpRequest, counter: Counter) -> dict:
+    """The period asked (``days``, ``from``/``to``, ``compare``), in the template's terms,
+    in the counter's days (its site's time zone). A bad one is said on the page
+    (``period_error``) above the default period's figures: never shown as if it were what
+    was asked."""
+    today = store.local_date(counter)
+    retention = settings.COUNTER_RETENTION_DAYS
+    error = None
     try:
-        days = parse_int(raw, name="days", low=1, high=max(RANGES))
-    except BadParameter:
-        return 30
-    return days if days in _ranges() else 30
+        period, previous = periods.from_query(request.GET, today=today)
+    except periods.BadPeriod as exc:
+        days = min(periods.DEFAULT_DAYS, retention)
+        error = f"{exc}. Showing the last {days} days instead."
+        period, previous = periods.last_days(days, today=today), None
+    compared = previous is not None
+    toggle = period.query() + ("" if compared else "&compare=previous")
+    if not compared and period.previous().first < periods.oldest_day(today, retention):
+        toggle = None  # the previous period is past the retention: nothing to compare with
+    return {
+        "period": period,
+        "previous": previous,
+        "period_error": error,
+        "period_words": periods.describe(period, today=today),
+        "previous_words": periods.describe_previous(period) if compared else None,
+        "period_query": period.query() + ("&compare=previous" if compared else ""),
+        "picker": _picker(period, compared, today),
+        "compare_toggle": toggle,
+        "oldest_day": periods.oldest_day(today, retention),
+        "today": today,
+    }
 
 
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200):
@@ -149,20 +187,23 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         return _page(request, "counter/locked.html", {"counter": counter})
     if info.total is None:  # the owner's view of a page that does not exist
         return _page(request, "counter/not_found.html", {"counter": counter}, status=404)
-    days = _days(request.GET.get("days", "30"))
-    figures = store.stats(counter, days=days)
+    chosen = _periods(request, counter)
+    period, compare = chosen["period"], chosen["previous"] is not None
+    span = {"first": period.first, "last": period.last, "compare": compare}
+    figures = store.stats(counter, **span)
     site = counter.key == SITE_KEY
     base = request.build_absolute_uri("/").rstrip("/")
     context = {
+        **chosen,
         "counter": counter,
         "figures": figures,
-        "days": days,
-        "ranges": _ranges(),
+        "changes": _changes(figures) if compare else None,
+        "days": period.days,
         "chart": mark_safe(charts.render_chart(figures.days)),  # noqa: S308  (escaped inside)
         "rows": list(reversed(figures.days)),
         "top_pages": store.top_pages(counter) if site else None,
         "breakdowns": _in_context(
-            _breakdowns(counter, days), site_visitors=sum(day.uniques for day in figures.days)
+            _breakdowns(counter, span), site_visitors=sum(day.uniques for day in figures.days)
         )
         if site
         else None,
@@ -173,12 +214,22 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "private": is_private(rules),
         "base": base,
         "salt_rotation": settings.VISITOR_SALT_ROTATION,
-        "csv_url": reverse("api-v1-csv", kwargs={"path": str(counter)}) + f"?days={days}",
+        "csv_url": reverse("api-v1-csv", kwargs={"path": str(counter)}) + f"?{period.query()}",
         "live_url": reverse("live", kwargs={"path": str(counter)}),
     }
-    response = _page(request, "counter/dashboard.html", context)
+    status = 400 if chosen["period_error"] else 200
+    response = _page(request, "counter/dashboard.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _changes(figures: store.Stats) -> dict[str, str]:
+    """The cards' changes against the previous period: "+12 %", "new"..."""
+    now, before = figures.totals, figures.previous
+    return {
+        "hits": periods.change(now.hits, before.hits),
+        "uniques": periods.change(now.uniques, before.uniques),
+    }
 
 
 # The dashboard's breakdowns: titles, and the rows each shows (the rest as "(other)").
@@ -195,16 +246,26 @@ _TITLES = {
 _BARS = 10
 
 
-def _breakdowns(site: Counter, days: int) -> list[dict]:
+def _breakdowns(site: Counter, span: dict) -> list[dict]:
     """Each dimension as a ranked bar list: value, hits, visitors, bar length (percent of
-    the first row's hits, drawn as an SVG width: no inline style under the CSP)."""
+    the first row's hits, drawn as an SVG width: no inline style under the CSP), and with a
+    comparison the change against the previous period."""
     # Kept a minute per process: a year of a busy site's eight dimensions is ~290,000
     # value-days to add up (half a second), and a public dashboard can be reloaded by anyone.
-    read = store.breakdowns(site, days=days, limit=_BARS, keep_seconds=60)
+    read = store.breakdowns(site, **span, limit=_BARS, keep_seconds=60)
     lists = []
     for dimension, title in _TITLES.items():
         top = max((row.hits for row in read[dimension]), default=0) or 1
-        bars = [{"row": row, "percent": round(100 * row.hits / top, 1)} for row in read[dimension]]
+        bars = [
+            {
+                "row": row,
+                "percent": round(100 * row.hits / top, 1),
+                "change": None
+                if row.previous_hits is None
+                else periods.change(row.hits, row.previous_hits),
+            }
+            for row in read[dimension]
+        ]
         lists.append({"dimension": dimension, "title": title, "bars": bars})
     return lists
 

@@ -198,3 +198,35 @@ def test_a_sites_breakdowns_are_ranked_bar_lists_readable_at_360_px(live_service
     assert axe_violations(page) == []
     page.click("text=the site's dashboard")
     assert page.url.endswith("/d/bars.test/site")
+
+
+def test_the_period_picker_by_keyboard_and_at_360_px(live_service, browser_page):
+    from datetime import UTC, datetime, timedelta
+
+    for _ in range(3):
+        assert http_get(f"{live_service.url}/hit/periods.test/home")[0] == 200
+    today = datetime.now(UTC).date()
+    page = browser_page
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"{live_service.url}/d/periods.test/home")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    page.screenshot(path=str(_output() / "dashboard-period-360.png"), full_page=True)
+
+    first = (today - timedelta(days=2)).isoformat()
+    page.fill("#period-from", first)  # the date input, as a person's picker leaves it
+    page.dispatch_event("#period-from", "change")
+    assert page.get_attribute("#period-to", "min") == first  # period.js: to >= from
+    page.focus("#period-compare")
+    page.keyboard.press("Space")
+    page.focus("form.period button")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert f"from={first}&to={today.isoformat()}&compare=previous" in page.url
+    assert page.locator("#period-hits").inner_text().startswith("3")
+    assert "vs previous 3 days" in page.locator("#period-hits .change").inner_text()
+    assert page.locator("details tbody tr").count() == 3
+
+    # Links, not clicks: each page's live stream counts against the client's streams.
+    assert page.get_attribute("text=7 days", "href") == "?days=7&compare=previous"
+    stop = f"?from={first}&to={today.isoformat()}"
+    assert page.get_attribute("text=Stop comparing", "href") == stop

@@ -134,10 +134,15 @@ def test_large_totals_come_back_exact(any_store, start):
 
 def test_stats_refuses_a_range_past_retention(any_store, settings):
     settings.COUNTER_RETENTION_DAYS = 30
-    with pytest.raises(ValueError, match="days must be 1 to 30"):
+    with pytest.raises(ValueError, match="covers the last 30 days"):
         store.stats(SITE, days=31)
-    with pytest.raises(ValueError, match="got 0"):
+    with pytest.raises(ValueError, match="covers the last 30 days"):
+        store.stats(SITE, days=16, compare=True)  # the previous 16 days too: 32
+    with pytest.raises(ValueError, match="first <= last"):
         store.stats(SITE, days=0)
+    today = store.stats(SITE, days=1).today.day
+    with pytest.raises(ValueError, match="covers the last 30 days"):
+        store.stats(SITE, first=today, last=today + timedelta(days=1))  # tomorrow
 
 
 def test_counters_do_not_share_anything(any_store):

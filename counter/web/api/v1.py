@@ -5,10 +5,10 @@ import csv
 import io
 import json
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from counter import store
+from counter.domain.periods import BadPeriod, Period, from_query
 from counter.domain.permissions import (
     reveal_page,
 )
@@ -33,9 +33,10 @@ def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
     key in the answer's body, once)."""
     if request.method == "POST":
         return create_and_answer(request, counter.namespace, counter.key, v1=True)
-    figures = _figures(request, counter)
-    if isinstance(figures, HttpResponse):
-        return figures
+    read = _figures(request, counter)
+    if isinstance(read, HttpResponse):
+        return read
+    figures, period, previous = read
     payload = {
         "namespace": counter.namespace,
         "key": counter.key,
@@ -44,79 +45,129 @@ def counter_detail(request: HttpRequest, counter: Counter) -> HttpResponse:
         "unique_visitor_days": figures.unique_visitor_days,
         "today": {"hits": figures.today.hits, "uniques": figures.today.uniques},
         "bots": figures.bots,
+        "period": _period_json(period),
+        "totals": _totals_json(figures.totals),
         "days": [
             {"date": day.day.isoformat(), "hits": day.hits, "uniques": day.uniques}
             for day in figures.days
         ],
     }
+    if previous is not None and figures.previous is not None:
+        payload["previous_period"] = _period_json(previous)
+        payload["previous_totals"] = _totals_json(figures.previous)
     if counter.key == SITE_KEY:  # the page script's site: its most viewed pages
         payload["pages"] = [page._asdict() for page in store.top_pages(counter)]
         payload["timezone"] = store.zone_name(counter)  # its days are this zone's dates
     return json_response(request, payload, counter=counter)
 
 
-def _days(request: HttpRequest, counter: Counter) -> int:
-    """The range a reader asks for, ``?days=`` (30); raises what refuses it: a bad range
-    (BadRequest), a private counter without its key (PrivateCounter)."""
+Periods = tuple[Period, Period | None]
+
+
+def _periods(
+    request: HttpRequest, counter: Counter, *, compare: bool = True
+) -> Periods | HttpResponse:
+    """The period a reader asks for (``?days=``, or ``?from=&to=``; 30 days by default) and
+    the previous one with ``?compare=previous`` (unless the route does not ``compare``), or
+    the answer that refuses them: a bad period (BadRequest, naming the problem), a private
+    counter without its key."""
     reveal_page(request, counter)
-    days = int_param(request, "days", 30, low=1, high=settings.COUNTER_RETENTION_DAYS)
-    refuse_private(request, counter)
-    return days
+    names = ("days", "from", "to", "compare") if compare else ("days", "from", "to")
+    query = {name: param(request, name) for name in names}
+    try:
+        periods = from_query(query, today=store.local_date(counter))
+    except BadPeriod as exc:
+        raise BadRequest(str(exc)) from None
+    refused = refuse_private(request, counter)
+    return periods if refused is None else refused
+
+
+def _period_json(period: Period) -> dict:
+    return {"from": period.first.isoformat(), "to": period.last.isoformat(), "days": period.days}
+
+
+def _totals_json(totals: store.Totals) -> dict:
+    return {"hits": totals.hits, "uniques": totals.uniques}
 
 
 def _not_found(request: HttpRequest, counter: Counter) -> HttpResponse:
     return json_response(request, {"error": "Key not found"}, status=404, counter=counter)
 
 
-def _figures(request: HttpRequest, counter: Counter) -> store.Stats | HttpResponse:
-    """The counter's figures over ``?days=`` (_days raises what refuses them), or a 404 for
-    a counter that does not exist."""
-    days = _days(request, counter)
-    figures = store.stats(counter, days=days)
+def _figures(
+    request: HttpRequest, counter: Counter, *, compare: bool = True
+) -> tuple[store.Stats, Period, Period | None] | HttpResponse:
+    """The counter's figures over the period asked (_periods), or the answer that refuses
+    them, or a 404 for a counter that does not exist."""
+    periods = _periods(request, counter, compare=compare)
+    if isinstance(periods, HttpResponse):
+        return periods
+    period, previous = periods
+    figures = store.stats(
+        counter, first=period.first, last=period.last, compare=previous is not None
+    )
     if figures.total == 0 and store.total(counter) is None:
         return _not_found(request, counter)
-    return figures
+    return figures, period, previous
 
 
 @api_view(countapi=False)
 def breakdown(request: HttpRequest, counter: Counter) -> HttpResponse:
-    """A site's dimension over ``?days=``: each value's hits and visitors, most hits first
-    (docs/DIMENSIONS.md). Only a page script's site has dimensions: other counters' rows are
-    empty."""
+    """A site's dimension over the period asked (``?days=``, ``?from=&to=``; with
+    ``?compare=previous`` the previous period's figures per row): each value's hits and
+    visitors, most hits first (docs/DIMENSIONS.md). Only a page script's site has
+    dimensions: other counters' rows are empty."""
     dimension = param(request, "dimension")
     if dimension not in store.DIMENSIONS:
         raise BadRequest(f"dimension must be one of {', '.join(store.DIMENSIONS)}")
     limit = int_param(request, "limit", 100, low=1, high=1000)
-    days = _days(request, counter)
+    periods = _periods(request, counter)
+    if isinstance(periods, HttpResponse):
+        return periods
     if store.total(counter) is None:
         return _not_found(request, counter)
+    period, previous = periods
+    compare = previous is not None
+    span = {"first": period.first, "last": period.last, "compare": compare, "limit": limit}
     narrow = {name: param(request, name) for name in ("page", "referrer", "campaign")}
     narrow = {name: value for name, value in narrow.items() if value is not None}
     if narrow:  # a page's own values, or the pages of a referrer or campaign
         try:
-            rows = store.page_breakdown(counter, dimension, days=days, limit=limit, **narrow)
+            rows = store.page_breakdown(counter, dimension, **span, **narrow)
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
     else:
-        rows = store.breakdown(counter, dimension, days=days, limit=limit)
+        rows = store.breakdown(counter, dimension, **span)
     payload = {
         "namespace": counter.namespace,
         "key": counter.key,
         "dimension": dimension,
-        "days": days,
+        "days": period.days,
+        "period": _period_json(period),
         **narrow,
         "timezone": store.zone_name(counter),
-        "rows": [{"value": r.value, "hits": r.hits, "visitors": r.visitors} for r in rows],
+        "rows": [_row_json(row, compare) for row in rows],
     }
+    if previous is not None:
+        payload["previous_period"] = _period_json(previous)
     return json_response(request, payload, counter=counter)
+
+
+def _row_json(row: store.Row, compare: bool) -> dict:
+    answer = {"value": row.value, "hits": row.hits, "visitors": row.visitors}
+    if compare:
+        answer.update(previous_hits=row.previous_hits, previous_visitors=row.previous_visitors)
+    return answer
 
 
 @api_view(countapi=False)
 def counter_csv(request: HttpRequest, counter: Counter) -> HttpResponse:
-    """The daily series as CSV (a header row, then a day a row, oldest first)."""
-    figures = _figures(request, counter)
-    if isinstance(figures, HttpResponse):
-        return figures
+    """The daily series as CSV (a header row, then a day a row, oldest first): the period's
+    days only (``compare`` is not read)."""
+    read = _figures(request, counter, compare=False)
+    if isinstance(read, HttpResponse):
+        return read
+    figures = read[0]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["date", "hits", "uniques"])

@@ -74,8 +74,40 @@ def days_param() -> dict:
         "name": "days",
         "in": "query",
         "required": False,
+        "description": "the last N days, today included (30 by default); not with from/to",
         "schema": {"type": "integer", "minimum": 1, "maximum": settings.COUNTER_RETENTION_DAYS},
     }
+
+
+def period_params(*, compare: bool = True) -> list[dict]:
+    """A read's period (counter.domain.periods): ``days``, or ``from`` and ``to``; and
+    ``compare=previous``. A period past the retention, in the future, or half given is a
+    400 naming the problem."""
+    dates = [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": f"{what} (UTC, included); with {other}, not with days",
+            "schema": {"type": "string", "format": "date"},
+        }
+        for name, what, other in (
+            ("from", "the period's first day", "to"),
+            ("to", "the period's last day, today at the latest", "from"),
+        )
+    ]
+    params = [days_param(), *dates]
+    if compare:
+        params.append(
+            {
+                "name": "compare",
+                "in": "query",
+                "required": False,
+                "description": "previous: the period of equal length just before, beside it",
+                "schema": {"type": "string", "enum": ["previous"]},
+            }
+        )
+    return params
 
 
 def operation(summary: str, responses: dict, params: list | None = None, admin=False) -> dict:

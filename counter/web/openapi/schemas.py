@@ -70,9 +70,40 @@ CREATED_V1 = {
         "admin_key": {"type": "string", "description": "shown once; only its hash is kept"},
     },
 }
+PERIOD = {
+    "type": "object",
+    "required": ["from", "to", "days"],
+    "properties": {
+        "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"},
+        "days": {"type": "integer", "minimum": 1},
+    },
+}
+TOTALS = {
+    "type": "object",
+    "required": ["hits", "uniques"],
+    "properties": {
+        "hits": {"type": "integer", "minimum": 0, "description": "the period's days, summed"},
+        "uniques": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "distinct visitor ids over the period",
+        },
+    },
+}
 DETAIL = {
     "type": "object",
-    "required": ["namespace", "key", "total", "uniques", "today", "bots", "days"],
+    "required": [
+        "namespace",
+        "key",
+        "total",
+        "uniques",
+        "today",
+        "bots",
+        "period",
+        "totals",
+        "days",
+    ],
     "properties": {
         "namespace": {"type": "string"},
         "key": {"type": "string"},
@@ -88,6 +119,10 @@ DETAIL = {
             "type": "string",
             "description": "a page script's site only: the IANA zone its days are dated in",
         },
+        "period": PERIOD,
+        "totals": TOTALS,
+        "previous_period": {**PERIOD, "description": "with compare=previous only"},
+        "previous_totals": {**TOTALS, "description": "with compare=previous only"},
         "pages": {
             "description": "a page script's site only: its most viewed pages",
             "type": "array",
@@ -117,12 +152,14 @@ DETAIL = {
 
 BREAKDOWN = {
     "type": "object",
-    "required": ["namespace", "key", "dimension", "days", "rows"],
+    "required": ["namespace", "key", "dimension", "days", "period", "rows"],
     "properties": {
         "namespace": {"type": "string"},
         "key": {"type": "string"},
         "dimension": {"type": "string", "enum": list(DIMENSIONS)},
-        "days": {"type": "integer"},
+        "days": {"type": "integer", "description": "the period's length"},
+        "period": PERIOD,
+        "previous_period": {**PERIOD, "description": "with compare=previous only"},
         "page": {"type": "string", "description": "the page narrowed to, when asked"},
         "referrer": {"type": "string", "description": "the referrer narrowed to, when asked"},
         "campaign": {"type": "string", "description": "the campaign narrowed to, when asked"},
@@ -138,6 +175,13 @@ BREAKDOWN = {
                     "value": {"type": "string"},
                     "hits": {"type": "integer", "minimum": 0},
                     "visitors": {"type": "integer", "minimum": 0},
+                    "previous_hits": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "with compare=previous only: the previous period's; "
+                        '"(other)" holds every previous value not named in a row',
+                    },
+                    "previous_visitors": {"type": "integer", "minimum": 0},
                 },
             },
         },

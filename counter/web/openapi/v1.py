@@ -8,10 +8,10 @@ from counter.web.openapi.parts import (
     PATH_PARAMS,
     TOKEN,
     UNAVAILABLE,
-    days_param,
     int_query,
     json_answer,
     operation,
+    period_params,
 )
 from counter.web.openapi.schemas import (
     BREAKDOWN,
@@ -110,7 +110,7 @@ def paths() -> dict:
             "get": {
                 "summary": "The daily series as CSV: a header row (date,hits,uniques), "
                 "then a day a row, oldest first",
-                "parameters": [*PATH_PARAMS, days_param(), TOKEN],
+                "parameters": [*PATH_PARAMS, *period_params(compare=False), TOKEN],
                 "responses": {
                     "200": {
                         "description": "the days",
@@ -126,7 +126,8 @@ def paths() -> dict:
         "/api/v1/counters/{namespace}/{key}/breakdown": {
             "get": {
                 "summary": "A site's dimension (where visitors come from, what they use) "
-                "over the last `days` days: each value's hits and visitors",
+                "over a period (`days`, or `from` and `to`): each value's hits and visitors, "
+                "with `compare=previous` the previous period's beside them",
                 "parameters": [
                     *PATH_PARAMS,
                     {
@@ -135,7 +136,7 @@ def paths() -> dict:
                         "required": True,
                         "schema": {"type": "string", "enum": list(DIMENSIONS)},
                     },
-                    days_param(),
+                    *period_params(),
                     {
                         "name": "limit",
                         "in": "query",
@@ -157,12 +158,13 @@ def paths() -> dict:
         },
         "/api/v1/counters/{namespace}/{key}": {
             "get": operation(
-                "Totals, uniques, bots and the daily series of the last `days` days",
+                "Totals, uniques, bots and the daily series of a period (`days`, or `from` "
+                "and `to`); with `compare=previous` the previous period's totals beside them",
                 {
                     "200": json_answer(DETAIL, "the counter"),
                     "404": json_answer(ERROR, "no such counter"),
                 },
-                [days_param()],
+                period_params(),
             ),
             "post": {
                 "summary": "Create the counter (CountAPI's create options); the answer "
