@@ -1,12 +1,23 @@
 """The OpenAPI document's paths of a page script's site: its settings (PATCH) and who is on
 it now."""
 
+from zoneinfo import available_timezones
+
 from counter.store.counters import NOW_WINDOW_SECONDS
-from counter.web.openapi.parts import BAD, CALLBACK, HOST_PARAM, TOKEN, UNAVAILABLE, json_answer
+from counter.web.openapi.parts import (
+    BAD,
+    CALLBACK,
+    PATH_PARAMS,
+    TOKEN,
+    UNAVAILABLE,
+    json_answer,
+)
 from counter.web.openapi.schemas import ERROR
 
-SITE_PARAM = {**HOST_PARAM, "description": "the namespace the site's page script counts under"}
-SITE_PARAM["schema"] = {"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,64}$"}
+SITE_PARAM = {**PATH_PARAMS[0], "description": "the namespace the site's page script counts under"}
+# The zones this server knows (its tz database: the system's, or the tzdata package): exactly
+# what the PATCH accepts, so the document says which names are valid.
+ZONES = sorted(available_timezones())
 
 SETTINGS = {
     "type": "object",
@@ -60,10 +71,12 @@ def paths() -> dict:
                             "schema": {
                                 "type": "object",
                                 "required": ["timezone"],
+                                "additionalProperties": False,
                                 "properties": {
                                     "timezone": {
                                         "type": "string",
                                         "description": "an IANA name: Europe/Paris",
+                                        "enum": ZONES,
                                     }
                                 },
                             }
