@@ -24,7 +24,6 @@ from visitorsite.environment import (
     env_rate,
     env_text,
 )
-from visitorsite.logformat import PLAIN_FORMAT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Where the service keeps its files by default (var/, staticfiles/): beside manage.py in a
@@ -269,7 +268,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": PLAIN_FORMAT},
+        "plain": {"()": "visitorsite.logformat.PlainFormatter"},
         "json": {"()": "visitorsite.logformat.JsonFormatter"},
     },
     "filters": {"no_address": {"()": "visitorsite.logfilter.NoAddressFilter"}},

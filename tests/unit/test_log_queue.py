@@ -17,7 +17,7 @@ from counter.web import request_log
 from tests.servers import REPO
 from visitorsite import logqueue
 from visitorsite.logfilter import NoAddressFilter
-from visitorsite.logformat import JsonFormatter
+from visitorsite.logformat import PLAIN_FORMAT, JsonFormatter, PlainFormatter
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 
@@ -25,7 +25,7 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.
 def _formatter(name: str) -> logging.Formatter:
     if name == "json":
         return JsonFormatter()
-    return logging.Formatter(settings.LOGGING["formatters"]["plain"]["format"])
+    return logging.Formatter(PLAIN_FORMAT)  # the standard library's: ours must write the same
 
 
 def _queue_handler(logger_name: str) -> logqueue.QueueHandler:
@@ -421,3 +421,11 @@ def test_the_console_writes_no_address(console):
     logging.getLogger("visitorsite.redis").info("Redis: %s (from REDIS_URL)", "redis://10.0.0.5/0")
     logqueue.flush()
     assert "Redis: redis://10.0.0.5/0 (from REDIS_URL)" in console.getvalue()  # our server's
+
+
+def test_the_plain_formatter_writes_what_the_standard_one_does_across_seconds():
+    ours, stock = PlainFormatter(), logging.Formatter(PLAIN_FORMAT)
+    record = logging.LogRecord("visitorsite.request", logging.INFO, "", 0, "%s", ("x",), None)
+    for created in (1_700_000_000.001, 1_700_000_000.999, 1_700_000_001.0, 1_700_000_061.5):
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        assert ours.format(record) == stock.format(record)
