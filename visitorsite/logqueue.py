@@ -18,6 +18,7 @@ Process life, on public API only (``QueueListener.start``/``stop``/``handle``,
 """
 
 import atexit
+import contextlib
 import copy
 import logging
 import logging.handlers
@@ -25,6 +26,7 @@ import os
 import queue
 import sys
 import threading
+import time
 import weakref
 
 # Arguments whose text cannot change between the call and the write: the record is queued as
@@ -46,6 +48,61 @@ def _cooperative() -> bool:
     """True when ``threading`` is gevent's: the listener's thread is a greenlet."""
     monkey = sys.modules.get("gevent.monkey")
     return monkey is not None and monkey.is_module_patched("threading")
+
+
+# The listener, woken by a record, waits this long for more before writing them together: a
+# line is written at most this late, and a busy worker switches to its listener about twenty
+# times a second rather than once a request.
+BATCH_SECONDS = 0.05
+BATCH_LINES = 256  # a console handler writes out its lines at this many, whatever the wait
+
+
+class BatchingListener(logging.handlers.QueueListener):
+    """The standard listener, taking records in batches: ``dequeue`` (documented for
+    overriding) writes out what the handlers hold whenever the queue is empty, then waits
+    for the next record and a moment more."""
+
+    def dequeue(self, block: bool):
+        try:
+            return self.queue.get_nowait()
+        except queue.Empty:
+            pass
+        for handler in self.handlers:
+            handler.flush()
+        record = self.queue.get(block)
+        time.sleep(BATCH_SECONDS)
+        return record
+
+
+class ConsoleHandler(logging.StreamHandler):
+    """A StreamHandler that keeps its lines until ``flush`` (the listener's, when its queue is
+    empty; and at exit, ``logging.shutdown``), then writes them in one write."""
+
+    def __init__(self, stream=None) -> None:
+        super().__init__(stream)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record) + self.terminator)
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+            return
+        if len(self.lines) >= BATCH_LINES:
+            self._write()
+
+    def flush(self) -> None:
+        with self.lock:
+            self._write()
+
+    def _write(self) -> None:
+        lines, self.lines = self.lines, []
+        if lines:
+            self.stream.write("".join(lines))
+        if self.stream and hasattr(self.stream, "flush"):
+            self.stream.flush()
 
 
 class QueueHandler(logging.handlers.QueueHandler):
@@ -103,6 +160,7 @@ class QueueHandler(logging.handlers.QueueHandler):
     def enqueue(self, record: logging.LogRecord) -> None:
         if not self._running and not self._start():
             self.listener.handle(record)  # stopped: the process is exiting
+            self._write_out()
             return
         self.queue.put_nowait(record)
 
@@ -115,7 +173,7 @@ class QueueHandler(logging.handlers.QueueHandler):
                 # Made now, not when LOGGING is configured: under gevent the queue and the
                 # listener's thread must both be gevent's, whenever it patched.
                 self.queue = queue.SimpleQueue()
-                self.listener = logging.handlers.QueueListener(
+                self.listener = BatchingListener(
                     self.queue, *self.handlers, respect_handler_level=True
                 )
             if not self._running and not self._stopped:
@@ -130,6 +188,14 @@ class QueueHandler(logging.handlers.QueueHandler):
                 self.listener.stop()
                 self._running = False
             self._stopped = self._stopped or for_good
+        self._write_out()
+
+    def _write_out(self) -> None:
+        """What the handlers hold, written now (as ``logging.shutdown`` does: a stream already
+        closed at exit is let be)."""
+        for handler in self.handlers:
+            with contextlib.suppress(OSError, ValueError):
+                handler.flush()
 
     def flush(self) -> None:
         """Wait until every record queued so far is written (tests, tools)."""
@@ -146,6 +212,7 @@ class QueueHandler(logging.handlers.QueueHandler):
                 self.listener.handle(self.queue.get_nowait())
         except queue.Empty:
             pass
+        self._write_out()
 
     def close(self) -> None:
         self.stop()
@@ -162,6 +229,7 @@ class QueueHandler(logging.handlers.QueueHandler):
                     self.listener.handle(self.queue.get_nowait())
             except queue.Empty:
                 pass
+            self._write_out()
         else:
             # No thread of ours runs at the fork, so none is in a write (holding the stream's
             # lock, which the child would inherit locked).

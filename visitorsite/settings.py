@@ -275,7 +275,7 @@ LOGGING = {
     "handlers": {
         # Formats and writes, in the log queue's listener only (visitorsite/logqueue.py).
         "console": {
-            "class": "logging.StreamHandler",
+            "class": "visitorsite.logqueue.ConsoleHandler",
             "formatter": LOG_FORMAT,
             "filters": ["no_address"],
         },

@@ -55,7 +55,8 @@ def test_the_loggers_queue_their_records_for_the_console():
         ]
         assert writing == []  # nothing formats or writes in the caller
         (console,) = queued.handlers
-        assert type(console) is logging.StreamHandler
+        assert type(console) is logqueue.ConsoleHandler  # a StreamHandler writing in batches
+        assert isinstance(console, logging.StreamHandler)
         assert [type(f) for f in console.filters] == [NoAddressFilter]
         if settings.LOG_FORMAT == "json":
             assert isinstance(console.formatter, JsonFormatter)
@@ -429,3 +430,25 @@ def test_the_plain_formatter_writes_what_the_standard_one_does_across_seconds():
     for created in (1_700_000_000.001, 1_700_000_000.999, 1_700_000_001.0, 1_700_000_061.5):
         record.created, record.msecs = created, (created - int(created)) * 1000
         assert ours.format(record) == stock.format(record)
+
+
+def test_the_console_writes_its_lines_together_when_flushed_and_at_most_a_batch_late():
+    class Stream(io.StringIO):
+        writes = 0
+
+        def write(self, text):
+            Stream.writes += 1
+            return super().write(text)
+
+    stream = Stream()
+    console = logqueue.ConsoleHandler(stream)
+    console.setFormatter(logging.Formatter("%(message)s"))
+    for n in range(10):
+        console.handle(logging.LogRecord("t", logging.INFO, "", 0, "line %d", (n,), None))
+    assert Stream.writes == 0  # held until the listener's queue is empty
+    console.flush()
+    assert Stream.writes == 1
+    assert stream.getvalue() == "".join(f"line {n}\n" for n in range(10))
+    for n in range(logqueue.BATCH_LINES):
+        console.handle(logging.LogRecord("t", logging.INFO, "", 0, "more %d", (n,), None))
+    assert Stream.writes == 2  # a full batch goes out without waiting
