@@ -20,6 +20,7 @@ from counter.store.connection import StoreUnavailable
 from counter.store.counters import (
     MAX_TOTAL,
     NOW_WINDOW_SECONDS,
+    PAGE_DIMENSIONS,
     CounterAtLimit,
     Day,
     Hit,
@@ -77,6 +78,7 @@ __all__ = [
     "NOW_WINDOW_SECONDS",
     "OTHER_PAGE_KEY",
     "OTHER_PAGE_PATH",
+    "PAGE_DIMENSIONS",
     "CounterAtLimit",
     "CounterFigures",
     "Day",

@@ -147,8 +147,7 @@ def _dashboard_url(counter: Counter) -> str:
 
 
 def _site_dashboard(counter: Counter) -> str | None:
-    """A page counter's way back to its site's dashboard (None for any other counter). The
-    store has no per-page breakdowns: a page's dashboard shows its own series and this link."""
+    """A page counter's way back to its site's dashboard (None for any other counter)."""
     site = governing(counter)
     return _dashboard_url(site) if site != counter else None
 
@@ -192,6 +191,8 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
     span = {"first": period.first, "last": period.last, "compare": compare}
     figures = store.stats(counter, **span)
     site = counter.key == SITE_KEY
+    # A page of a site (made by the page script): its path names its own breakdowns.
+    page = info.meta.get("path") if governing(counter) != counter else None
     base = request.build_absolute_uri("/").rstrip("/")
     context = {
         **chosen,
@@ -203,9 +204,10 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "rows": list(reversed(figures.days)),
         "top_pages": store.top_pages(counter) if site else None,
         "breakdowns": _in_context(
-            _breakdowns(counter, span), site_visitors=sum(day.uniques for day in figures.days)
+            _breakdowns(governing(counter), span, page=None if site else page),
+            site_visitors=sum(day.uniques for day in figures.days),
         )
-        if site
+        if site or page
         else None,
         "bar_cap": settings.DIMENSION_VALUES_PER_DAY,
         "path": info.meta.get("path"),
@@ -246,15 +248,25 @@ _TITLES = {
 _BARS = 10
 
 
-def _breakdowns(site: Counter, span: dict) -> list[dict]:
+def _breakdowns(site: Counter, span: dict, page: str | None = None) -> list[dict]:
     """Each dimension as a ranked bar list: value, hits, visitors, bar length (percent of
     the first row's hits, drawn as an SVG width: no inline style under the CSP), and with a
-    comparison the change against the previous period."""
-    # Kept a minute per process: a year of a busy site's eight dimensions is ~290,000
-    # value-days to add up (half a second), and a public dashboard can be reloaded by anyone.
-    read = store.breakdowns(site, **span, limit=_BARS, keep_seconds=60)
+    comparison the change against the previous period. With ``page`` (a path of the site),
+    that page's own values: its referrers, campaigns, events, browsers..."""
+    if page is None:
+        # Kept a minute per process: a year of a busy site's eight dimensions is ~290,000
+        # value-days to add up (half a second), and a public dashboard can be reloaded by
+        # anyone.
+        read = store.breakdowns(site, **span, limit=_BARS, keep_seconds=60)
+    else:
+        read = {
+            dimension: store.page_breakdown(site, dimension, page=page, **span, limit=_BARS)
+            for dimension in (*store.PAGE_DIMENSIONS, "event")
+        }
     lists = []
     for dimension, title in _TITLES.items():
+        if dimension not in read:  # a page's own: no "Pages"
+            continue
         top = max((row.hits for row in read[dimension]), default=0) or 1
         bars = [
             {

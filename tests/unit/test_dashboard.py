@@ -219,3 +219,22 @@ def test_the_created_page_hands_its_dashboard_link_to_the_browsers_list(web):
     landing = web.get("/").content.decode()
     assert '<section id="mine" aria-labelledby="mine-title" hidden>' in landing
     assert "/static/dashboard/mine.js" in landing
+
+
+def test_a_pages_dashboard_shows_that_pages_own_breakdowns(web):
+    beacon = {"content_type": "text/plain", "REMOTE_ADDR": "81.2.69.142"}
+    web.post("/e/shop.example", data=b'{"p": "/a", "r": "news.example"}', **beacon)
+    web.post("/e/shop.example", data=b'{"p": "/b", "r": "blog.example"}', REMOTE_ADDR="8.8.8.8",
+             content_type="text/plain")  # fmt: skip
+    web.post("/e/shop.example", data=b'{"e": "signup", "p": "/a"}', **beacon)
+    site = web.get("/d/shop.example/site").content.decode()
+    page_url = re.search(r'<a href="(/d/shop\.example/p\.[0-9a-f]+)"><code>/a<', site)[1]
+    body = web.get(page_url).content.decode()
+    referrers = body[body.index('id="b-referrer"') : body.index('id="b-campaign"')]
+    assert "news.example" in referrers
+    assert "blog.example" not in referrers  # the other page's visitor
+    assert 'id="b-page"' not in body  # a page has no "Pages"
+    events = body[body.index('id="b-event"') : body.index('id="b-browser"')]
+    assert "signup" in events
+    assert "United Kingdom (GB)" in body
+    assert "United States (US)" not in body
