@@ -203,6 +203,9 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "chart": mark_safe(charts.render_chart(figures.days)),  # noqa: S308  (escaped inside)
         "rows": list(reversed(figures.days)),
         "top_pages": store.top_pages(counter) if site else None,
+        "here_now": store.here_now(counter) if site else None,
+        "now_window_minutes": store.NOW_WINDOW_SECONDS // 60,
+        "now_url": reverse("api-v1-site-now", kwargs={"path": str(counter)}),
         "breakdowns": _in_context(
             _breakdowns(governing(counter), span, page=None if site else page),
             site_visitors=sum(day.uniques for day in figures.days),

@@ -238,3 +238,20 @@ def test_a_pages_dashboard_shows_that_pages_own_breakdowns(web):
     assert "signup" in events
     assert "United Kingdom (GB)" in body
     assert "United States (US)" not in body
+
+
+def test_a_sites_dashboard_says_who_is_here_now_and_keeps_it_fresh(web):
+    web.post("/e/now.example", data=b'{"p": "/a"}', content_type="text/plain")
+    web.post(
+        "/e/now.example", data=b'{"p": "/b"}', REMOTE_ADDR="8.8.8.8", content_type="text/plain"
+    )
+    body = web.get("/d/now.example/site").content.decode()
+    card = body[body.index('id="here-now"') :]
+    assert 'data-now="/api/v1/counters/now.example/site/now"' in card[:120]
+    assert '<span class="n">2</span>' in card[:200]
+    assert "<code>/a</code> (1)" in body
+    assert "<code>/b</code> (1)" in body
+    assert "/static/dashboard/now" in body
+    assert web.get("/api/v1/counters/now.example/site/now").json()["visitors"] == 2
+    plain = web.get(re.search(r'<a href="(/d/now\.example/p\.[0-9a-f]+)">', body)[1])
+    assert 'id="here-now"' not in plain.content.decode()  # a page's dashboard has none

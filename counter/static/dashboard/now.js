@@ -1,0 +1,36 @@
+// "Here now" on a public site's dashboard, kept fresh: the site's now endpoint
+// (/api/v1/counters/<namespace>/site/now) read every 30 seconds while the page is shown.
+// Without fetch, or on a private site, the figure stays as served.
+(function () {
+  var card = document.getElementById("here-now");
+  var list = document.getElementById("here-now-pages");
+  if (!card || !card.dataset.now || !window.fetch) return;
+  var count = card.querySelector(".n");
+  function show(now) {
+    count.textContent = now.visitors.toLocaleString("en-US");
+    if (!list) return;
+    list.textContent = "";
+    if (!now.pages.length) {
+      list.textContent = "Nobody in the last " + Math.round(now.window_seconds / 60) + " minutes.";
+      return;
+    }
+    list.appendChild(document.createTextNode("On "));
+    now.pages.slice(0, 5).forEach(function (page, i) {
+      if (i) list.appendChild(document.createTextNode(", "));
+      var code = document.createElement("code");
+      code.textContent = page.page;
+      list.appendChild(code);
+      list.appendChild(document.createTextNode(" (" + page.visitors + ")"));
+    });
+    list.appendChild(document.createTextNode("."));
+  }
+  function refresh() {
+    if (document.hidden) return;
+    fetch(card.dataset.now, { headers: { Accept: "application/json" } })
+      .then(function (answer) { return answer.ok ? answer.json() : null; })
+      .then(function (now) { if (now) show(now); })
+      .catch(function () {});
+  }
+  setInterval(refresh, 30000);
+  document.addEventListener("visibilitychange", refresh);
+})();
