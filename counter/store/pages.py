@@ -237,6 +237,26 @@ def claim(site: Counter, *, admin_key_sha256: str, private: bool | None) -> int:
     return int(total_)
 
 
+def listed_pages(site: Counter, paths: list[str]) -> dict[str, str]:
+    """Which of ``paths`` the site lists, each with its page counter's key: the pages whose
+    own breakdowns the dashboard can narrow to (a page the site has no room for counts on
+    "other", and its per-page values with it). One round trip, the secret kept."""
+    secret = page_secret(site, make=False) if paths else None
+    if secret is None:
+        return {}
+    keys = {path: page_key(path, secret) for path in paths}
+    with STORE_ERRORS:
+        pipe = get_client().pipeline(transaction=False)
+        for key in keys.values():
+            pipe.zscore(counter_key(site, "pages"), key)
+        listed = pipe.execute()
+    return {
+        path: key
+        for (path, key), score in zip(keys.items(), listed, strict=True)
+        if score is not None
+    }
+
+
 class Page(NamedTuple):
     path: str  # as the page script sent it
     hits: int

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_safe
 
 from counter import store
-from counter.domain import periods
+from counter.domain import filters, periods
 from counter.domain.creation import AlreadyExists, create_counter
 from counter.domain.permissions import (
     RateLimited,
@@ -28,7 +28,7 @@ from counter.domain.permissions import (
     is_private,
     ruling_meta,
 )
-from counter.domain.value_labels import shown_rows
+from counter.domain.value_labels import shown_rows, value_label
 from counter.names import SITE_KEY, Counter, InvalidName, counter_from_path, governing
 from counter.render import charts
 from counter.web.responses import document
@@ -191,6 +191,7 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
     span = {"first": period.first, "last": period.last, "compare": compare}
     figures = store.stats(counter, **span)
     site = counter.key == SITE_KEY
+    narrowed = _narrowed(request if site else None, counter, span)
     # A page of a site (made by the page script): its path names its own breakdowns.
     page = info.meta.get("path") if governing(counter) != counter else None
     base = request.build_absolute_uri("/").rstrip("/")
@@ -206,12 +207,15 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "here_now": store.here_now(counter) if site else None,
         "now_window_minutes": store.NOW_WINDOW_SECONDS // 60,
         "now_url": reverse("api-v1-site-now", kwargs={"path": str(counter)}),
-        "breakdowns": _in_context(
-            _breakdowns(governing(counter), span, page=None if site else page),
+        "breakdowns": _site_breakdowns(counter, span, figures, narrowed, chosen["period_query"])
+        if site
+        else _in_context(
+            _breakdowns(governing(counter), span, page=page),
             site_visitors=sum(day.uniques for day in figures.days),
         )
-        if site or page
+        if page
         else None,
+        **narrowed,
         "bar_cap": settings.DIMENSION_VALUES_PER_DAY,
         "path": info.meta.get("path"),
         "is_site": site,
@@ -222,7 +226,7 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "csv_url": reverse("api-v1-csv", kwargs={"path": str(counter)}) + f"?{period.query()}",
         "live_url": reverse("live", kwargs={"path": str(counter)}),
     }
-    status = 400 if chosen["period_error"] else 200
+    status = 400 if chosen["period_error"] or narrowed["filter_error"] else 200
     response = _page(request, "counter/dashboard.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response
@@ -251,12 +255,18 @@ _TITLES = {
 _BARS = 10
 
 
-def _breakdowns(site: Counter, span: dict, page: str | None = None) -> list[dict]:
+def _breakdowns(
+    site: Counter, span: dict, page: str | None = None, landed: filters.Filter | None = None
+) -> list[dict]:
     """Each dimension as a ranked bar list: value, hits, visitors, bar length (percent of
     the first row's hits, drawn as an SVG width: no inline style under the CSP), and with a
     comparison the change against the previous period. With ``page`` (a path of the site),
-    that page's own values: its referrers, campaigns, events, browsers..."""
-    if page is None:
+    that page's own values: its referrers, campaigns, events, browsers... With ``landed`` (a
+    referrer or campaign filter), the one list of the pages its visitors landed on."""
+    if landed is not None:
+        narrow = {landed.dimension: landed.value}
+        read = {"page": store.page_breakdown(site, "page", **narrow, **span, limit=_BARS)}
+    elif page is None:
         # Kept a minute per process: a year of a busy site's eight dimensions is ~290,000
         # value-days to add up (half a second), and a public dashboard can be reloaded by
         # anyone.
@@ -294,6 +304,92 @@ def _in_context(lists: list[dict], *, site_visitors: int) -> list[dict]:
         shown = shown_rows(bar_list["dimension"], rows, site_visitors=site_visitors)
         for bar, row in zip(bar_list["bars"], shown, strict=True):
             bar["shown"] = row
+    return lists
+
+
+def _narrowed(request: HttpRequest | None, site: Counter, span: dict) -> dict:
+    """The filter a site's dashboard is narrowed to (domain/filters.py), in the template's
+    terms: the filter, its words, the query that keeps it, and for a page its own dashboard
+    and its visitors (its events' conversion is over them). A bad filter, or a page the site
+    does not list, is said on the page (``filter_error``) above the whole site's figures.
+    ``request`` None: no filter (a page's or a plain counter's dashboard)."""
+    narrowed = {
+        "filter": None,
+        "filter_error": None,
+        "filter_query": "",
+        "filter_words": None,
+        "filter_page_url": None,
+    }
+    if request is None:
+        return narrowed
+    try:
+        chosen = filters.from_query(request.GET)
+        key = _filtered_page(site, chosen)
+    except filters.BadFilter as exc:
+        narrowed["filter_error"] = f"{exc}. Showing the whole site instead."
+        return narrowed
+    if chosen is None:
+        return narrowed
+    noun = {"page": "page", "referrer": "visitors from", "campaign": "campaign"}[chosen.dimension]
+    narrowed.update(
+        filter=chosen,
+        filter_query=chosen.query(),
+        filter_words=f"{noun} {value_label(chosen.dimension, chosen.value)}",
+    )
+    if key is not None:
+        page = Counter(site.namespace, key)
+        narrowed["filter_page_url"] = _dashboard_url(page)
+        narrowed["filter_page_visitors"] = sum(
+            day.uniques for day in store.stats(page, **span).days
+        )
+    return narrowed
+
+
+def _filtered_page(site: Counter, chosen: filters.Filter | None) -> str | None:
+    """The key of the page a page filter names; BadFilter for one the site does not list
+    (no per-page figures of it to show). None for any other filter."""
+    if chosen is None or chosen.dimension != "page":
+        return None
+    key = store.listed_pages(site, [chosen.value]).get(chosen.value)
+    if key is None:
+        raise filters.BadFilter("this site lists no such page")
+    return key
+
+
+def _site_breakdowns(
+    site: Counter, span: dict, figures: store.Stats, narrowed: dict, period_query: str
+) -> list[dict]:
+    """A site's bar lists, narrowed as asked (_narrowed), each row that can narrow the view
+    further a link (``bar["href"]``) that keeps the period (``period_query``)."""
+    chosen = narrowed["filter"]
+    visitors = sum(day.uniques for day in figures.days)
+    if chosen is None:
+        lists = _breakdowns(site, span)
+    elif chosen.dimension == "page":
+        lists = _breakdowns(site, span, page=chosen.value)
+        visitors = narrowed["filter_page_visitors"]
+    else:
+        lists = _breakdowns(site, span, landed=chosen)
+    return _linked(site, _in_context(lists, site_visitors=visitors), period_query)
+
+
+def _linked(site: Counter, lists: list[dict], period_query: str) -> list[dict]:
+    """Each row a filter can narrow to gets its link (the period kept): a referrer or a
+    campaign (not "(other)"), a page the site lists (the others have no figures of their
+    own: their views count on "other"). One round trip for the pages."""
+    paths = [
+        bar["row"].value for bars in lists if bars["dimension"] == "page" for bar in bars["bars"]
+    ]
+    listed = store.listed_pages(site, [path for path in paths if filters.can_narrow("page", path)])
+    for bar_list in lists:
+        dimension = bar_list["dimension"]
+        for bar in bar_list["bars"]:
+            value = bar["row"].value
+            linked = (
+                value in listed if dimension == "page" else filters.can_narrow(dimension, value)
+            )
+            narrow = filters.Filter(dimension, value).query()
+            bar["href"] = f"?{period_query}{narrow}" if linked else None
     return lists
 
 
