@@ -7,9 +7,10 @@ CHROME_UA = (
 )
 
 
-def launch_as_a_visitor(playwright):
+def launch_as_a_visitor(playwright, *args: str):
     """Chromium as a visitor's: automation hidden from the page (navigator.webdriver is
-    false), because the page script skips automated browsers, on purpose."""
+    false), because the page script skips automated browsers, on purpose. ``args``: more of
+    Chromium's switches (such as --host-resolver-rules, for sites under made-up names)."""
     return playwright.chromium.launch(
         executable_path=CHROMIUM,
         args=[
@@ -17,5 +18,6 @@ def launch_as_a_visitor(playwright):
             "--disable-gpu",
             "--disable-background-networking",
             "--disable-blink-features=AutomationControlled",
+            *args,
         ],
     )
