@@ -84,6 +84,7 @@ def _periods(request: HttpRequest, counter: Counter) -> dict:
         "compare_toggle": toggle,
         "oldest_day": periods.oldest_day(today, retention),
         "today": today,
+        "timezone": store.zone_name(counter),  # the days' dates are this zone's
     }
 
 

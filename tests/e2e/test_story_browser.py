@@ -328,6 +328,7 @@ def test_a_site_from_its_claim_to_its_dashboard_clicked_through(service, proof, 
         dashboard = f"{service.url}/d/{NAMESPACE}/site"
         page.goto(dashboard)
         _check_the_whole_site(page, views, events, today)
+        assert f"per day in {zone}" in page.inner_text("figcaption")
         _no_violations(page, "the site's dashboard")
         page.set_viewport_size({"width": 360, "height": 740})
         assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
