@@ -182,3 +182,17 @@ def test_a_private_sites_filters_show_nothing_to_a_stranger(web):
         assert "/pricing" not in body
         assert "news.example" not in body
         assert 'id="filter' not in body
+
+
+def test_a_private_sites_owner_clicks_through_as_on_a_public_one(web):
+    from counter import store
+    from counter.domain.permissions import hash_admin_key
+
+    site = Counter("shop.example", "site")
+    store.claim(site, admin_key_sha256=hash_admin_key("owner-key"), private=True)
+    unlocked = web.post("/d/shop.example/site/unlock", {"admin_key": "owner-key"})
+    assert unlocked.status_code == 302
+    body = _page(web, "referrer=news.example")  # the cookie's path is the site's dashboard
+    assert _rows(_list(body, "page")) == {"/pricing": "1 hit 1 visitor · 100%"}
+    assert "As JSON" not in body  # the API would need the key: no link
+    _page(web, "page=" + "a" * 5000, status=400)
