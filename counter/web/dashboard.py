@@ -257,9 +257,9 @@ def _breakdowns(site: Counter, span: dict, page: str | None = None) -> list[dict
     comparison the change against the previous period. With ``page`` (a path of the site),
     that page's own values: its referrers, campaigns, events, browsers..."""
     if page is None:
-        # Kept a minute per process: a year of a busy site's eight dimensions is ~290,000
-        # value-days to add up (half a second), and a public dashboard can be reloaded by
-        # anyone.
+        # The days before today kept a minute per process: a year of a busy site's eight
+        # dimensions is ~290,000 value-days to add up (half a second), and a public
+        # dashboard can be reloaded by anyone. Today's are read every time (live.js).
         read = store.breakdowns(site, **span, limit=_BARS, keep_seconds=60)
     else:
         read = {

@@ -1,0 +1,96 @@
+"""The whole dashboard follows the live stream, in a real browser (Debian's Chromium through
+Playwright): views sent from outside change "Today" at once, then the period's cards, the
+chart, the table and the breakdowns to the exact new figures, without a reload."""
+
+import json
+import os
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.e2e.accessibility import axe_violations
+from tests.e2e.browsers import CHROME_UA, CHROMIUM
+
+pytestmark = pytest.mark.e2e
+FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is missing (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture
+def browser_page(live_service):
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    hosts: set[str] = set()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(user_agent=CHROME_UA)
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: hosts.add(urlsplit(r.url).hostname or r.url))
+        yield page
+        context.close()
+        browser.close()
+    assert errors == []  # CSP violations and script errors show up here
+    assert hosts <= {"127.0.0.1"}, hosts
+
+
+def _view(service, namespace: str, body: dict, agent: str) -> None:
+    request = urllib.request.Request(
+        f"{service.url}/e/{namespace}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "text/plain", "User-Agent": agent},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 204
+
+
+def _until(page, read, expected, seconds: float = 12.0):
+    """Poll ``read()`` until it is ``expected`` (wait_for_function evaluates a string: the
+    page's CSP refuses it)."""
+    for _ in range(int(seconds * 5)):
+        if read() == expected:
+            break
+        page.wait_for_timeout(200)
+    assert read() == expected
+
+
+def test_cards_chart_table_and_breakdowns_follow_the_live_stream(live_service, browser_page):
+    namespace = "follow.test"
+    _view(live_service, namespace, {"p": "/", "r": "news.ycombinator.com"}, CHROME_UA)
+    page = browser_page
+    page.goto(f"{live_service.url}/d/{namespace}/site?days=7")
+    page.click("details summary")  # the table open, as a reader leaves it
+    assert page.inner_text("#today") == "1 (1 unique)"
+    assert page.inner_text("#period-hits") == "1"
+    first_row = "#day-rows tr:first-child"
+    assert page.locator(first_row).inner_text().split("\t")[1:] == ["1", "1"]
+    hacker_news = "#b-referrer + ol li:first-child"
+    assert page.locator(f"{hacker_news} .value").inner_text() == "Hacker News"
+    assert page.locator(f"{hacker_news} .n").inner_text().startswith("1 hit")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/d/" in r.url else None)
+
+    # Two views from elsewhere: another visitor (another browser), through Hacker News too.
+    _view(live_service, namespace, {"p": "/", "r": "news.ycombinator.com"}, FIREFOX_UA)
+    _view(live_service, namespace, {"p": "/about", "r": "news.ycombinator.com"}, FIREFOX_UA)
+    _until(page, lambda: page.inner_text("#today"), "3 (2 unique)")
+    _until(page, lambda: page.inner_text("#period-hits"), "3")
+    assert page.inner_text("#uniques") == "2"
+    assert page.inner_text("#total") == "3"
+    assert page.locator(first_row).inner_text().split("\t")[1:] == ["3", "2"]
+    assert page.locator(f"{hacker_news} .n").inner_text().startswith("3 hits")
+    assert "3 hits" in page.get_attribute("svg.chart", "aria-label")
+    assert page.locator("details").get_attribute("open") is not None  # still open
+    assert "/about" in page.locator("#top-pages").inner_text()
+    assert all(url.endswith("?days=7") for url in requests), requests  # its own query
+    assert len(requests) <= 2  # throttled: a read for the change, not one per event
+    assert axe_violations(page) == []
