@@ -1,6 +1,7 @@
-"""The whole dashboard follows the live stream, in a real browser (Debian's Chromium through
-Playwright): views sent from outside change "Today" at once, then the period's cards, the
-chart, the table and the breakdowns to the exact new figures, without a reload."""
+"""A site's dashboard in a real browser (Debian's Chromium through Playwright): the whole page
+follows the live stream (views sent from outside change "Today" at once, then the period's
+cards, the chart, the table and the breakdowns to the exact new figures, without a reload),
+and its owner sets the site's time zone from it."""
 
 import json
 import os
@@ -12,19 +13,38 @@ import pytest
 
 from tests.e2e.accessibility import axe_violations
 from tests.e2e.browsers import CHROME_UA, CHROMIUM
+from tests.servers import RedisServer, gunicorn_service, http_get
 
 pytestmark = pytest.mark.e2e
 FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+OPERATOR = "operator-token-0123456789"
 
 if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
     pytest.skip("Debian's chromium is missing (apt-get install chromium)", allow_module_level=True)
 
 
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    """The service as shipped, with ADMIN_TOKEN: the key the zone form is given."""
+    workdir = tmp_path_factory.mktemp("service")
+    redis = RedisServer(workdir / "redis").start()
+    web = gunicorn_service(workdir, redis.url, ADMIN_TOKEN=OPERATOR, LIVE_STREAMS_PER_CLIENT="64")
+    yield web
+    web.stop(sig=15)
+    redis.stop()
+
+
 @pytest.fixture
-def browser_page(live_service):
+def page_errors() -> list[str]:
+    """The page's console errors: a test takes out those it caused on purpose."""
+    return []
+
+
+@pytest.fixture
+def browser_page(service, page_errors):
     from playwright.sync_api import sync_playwright
 
-    errors: list[str] = []
+    errors = page_errors
     hosts: set[str] = set()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -63,12 +83,12 @@ def _until(page, read, expected, seconds: float = 12.0):
     assert read() == expected
 
 
-def test_cards_chart_table_and_breakdowns_follow_the_live_stream(live_service, browser_page):
+def test_cards_chart_table_and_breakdowns_follow_the_live_stream(service, browser_page):
     namespace = "follow.test"
-    _view(live_service, namespace, {"p": "/", "r": "news.ycombinator.com"}, CHROME_UA)
+    _view(service, namespace, {"p": "/", "r": "news.ycombinator.com"}, CHROME_UA)
     page = browser_page
-    page.goto(f"{live_service.url}/d/{namespace}/site?days=7")
-    page.click("details summary")  # the table open, as a reader leaves it
+    page.goto(f"{service.url}/d/{namespace}/site?days=7")
+    page.click("details:has(#day-rows) summary")  # the table open, as a reader leaves it
     assert page.inner_text("#today") == "1 (1 unique)"
     assert page.inner_text("#period-hits") == "1"
     first_row = "#day-rows tr:first-child"
@@ -80,8 +100,8 @@ def test_cards_chart_table_and_breakdowns_follow_the_live_stream(live_service, b
     page.on("request", lambda r: requests.append(r.url) if "/d/" in r.url else None)
 
     # Two views from elsewhere: another visitor (another browser), through Hacker News too.
-    _view(live_service, namespace, {"p": "/", "r": "news.ycombinator.com"}, FIREFOX_UA)
-    _view(live_service, namespace, {"p": "/about", "r": "news.ycombinator.com"}, FIREFOX_UA)
+    _view(service, namespace, {"p": "/", "r": "news.ycombinator.com"}, FIREFOX_UA)
+    _view(service, namespace, {"p": "/about", "r": "news.ycombinator.com"}, FIREFOX_UA)
     _until(page, lambda: page.inner_text("#today"), "3 (2 unique)")
     _until(page, lambda: page.inner_text("#period-hits"), "3")
     assert page.inner_text("#uniques") == "2"
@@ -89,8 +109,43 @@ def test_cards_chart_table_and_breakdowns_follow_the_live_stream(live_service, b
     assert page.locator(first_row).inner_text().split("\t")[1:] == ["3", "2"]
     assert page.locator(f"{hacker_news} .n").inner_text().startswith("3 hits")
     assert "3 hits" in page.get_attribute("svg.chart", "aria-label")
-    assert page.locator("details").get_attribute("open") is not None  # still open
+    assert page.locator("details:has(#day-rows)").get_attribute("open") is not None  # still open
     assert "/about" in page.locator("#top-pages").inner_text()
     assert all(url.endswith("?days=7") for url in requests), requests  # its own query
     assert len(requests) <= 2  # throttled: a read for the change, not one per event
     assert axe_violations(page) == []
+
+
+def test_the_owner_sets_the_sites_time_zone_from_its_dashboard(service, browser_page, page_errors):
+    namespace = "zone.test"
+    _view(service, namespace, {"p": "/"}, CHROME_UA)
+    page = browser_page
+    page.goto(f"{service.url}/d/{namespace}/site")
+    assert page.inner_text("figcaption").endswith("per UTC day")
+    page.focus("#timezone summary")  # by keyboard: the form is folded away
+    page.keyboard.press("Enter")
+    assert page.locator("#zone-name").input_value() == "UTC"
+    assert axe_violations(page) == []
+    page.select_option("#zone-name", "Europe/Paris")
+    page.fill("#zone-key", "not the key")
+    with page.expect_navigation():
+        page.click("#timezone button[type=submit]")
+    assert page.locator("#zone-error").inner_text() == "That is not this site's admin key."
+    page_errors.remove(
+        "Failed to load resource: the server responded with a status of 403 (Forbidden)"
+    )
+    assert page.locator("#zone-name").input_value() == "Europe/Paris"  # as chosen
+    assert axe_violations(page) == []
+    page.fill("#zone-key", OPERATOR)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith(f"/d/{namespace}/site?timezone=Europe%2FParis#timezone")
+    assert "Europe/Paris" in page.inner_text("#zone-set")
+    assert page.inner_text("#timezone summary") == "Time zone: Europe/Paris"
+    assert page.inner_text("figcaption").endswith("per day in Europe/Paris")
+    assert page.locator("#zone-name").input_value() == "Europe/Paris"
+    assert axe_violations(page) == []
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    detail = http_get(f"{service.url}/api/v1/counters/{namespace}/site")[2]
+    assert json.loads(detail)["timezone"] == "Europe/Paris"  # the API's, the same setting
