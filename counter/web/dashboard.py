@@ -202,7 +202,13 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "figures": figures,
         "changes": _changes(figures) if compare else None,
         "days": period.days,
-        "chart": mark_safe(charts.render_chart(figures.days)),  # noqa: S308  (escaped inside)
+        "chart": mark_safe(  # noqa: S308  (escaped inside)
+            charts.render_chart(
+                figures.days,
+                previous=figures.previous_days,
+                previous_words=chosen["previous_words"],
+            )
+        ),
         "rows": list(reversed(figures.days)),
         "top_pages": store.top_pages(counter) if site else None,
         "here_now": store.here_now(counter) if site else None,
@@ -221,7 +227,8 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "private": is_private(rules),
         "base": base,
         "salt_rotation": settings.VISITOR_SALT_ROTATION,
-        "csv_url": reverse("api-v1-csv", kwargs={"path": str(counter)}) + f"?{period.query()}",
+        "csv_url": reverse("api-v1-csv", kwargs={"path": str(counter)})
+        + f"?{chosen['period_query']}",  # with compare=previous: the previous days' columns
         "live_url": reverse("live", kwargs={"path": str(counter)}),
         **_zone_context(request, counter, rules),
     }
