@@ -113,7 +113,26 @@ def test_cards_chart_table_and_breakdowns_follow_the_live_stream(service, browse
     assert "/about" in page.locator("#top-pages").inner_text()
     assert all(url.endswith("?days=7") for url in requests), requests  # its own query
     assert len(requests) <= 2  # throttled: a read for the change, not one per event
+    assert page.title().startswith("follow.test/site: 3 hits")
     assert axe_violations(page) == []
+
+    # A hidden tab reads nothing: "Today" follows the event, the rest waits to be shown.
+    page.evaluate(
+        "Object.defineProperty(document, 'hidden', {value: true, configurable: true});"
+        "document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    reads = len(requests)
+    _view(service, namespace, {"p": "/", "r": "news.ycombinator.com"}, CHROME_UA)
+    _until(page, lambda: page.inner_text("#today"), "4 (2 unique)")
+    page.wait_for_timeout(6000)  # past the 5 s between reads
+    assert len(requests) == reads
+    assert page.inner_text("#period-hits") == "3"
+    page.evaluate(
+        "Object.defineProperty(document, 'hidden', {value: false, configurable: true});"
+        "document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    _until(page, lambda: page.inner_text("#period-hits"), "4")
+    assert page.locator(f"{hacker_news} .n").inner_text().startswith("4 hits")
 
 
 def test_the_owner_sets_the_sites_time_zone_from_its_dashboard(service, browser_page, page_errors):
@@ -147,5 +166,10 @@ def test_the_owner_sets_the_sites_time_zone_from_its_dashboard(service, browser_
     assert axe_violations(page) == []
     page.set_viewport_size({"width": 360, "height": 740})
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    # compared with the previous period: its dashed line, keyed in the caption
+    page.goto(f"{service.url}/d/{namespace}/site?days=7&compare=previous")
+    assert page.locator("svg.chart polyline.previous").count() == 1
+    assert "hits of the previous 7 days, per day in Europe/Paris" in page.inner_text("figcaption")
+    assert axe_violations(page) == []
     detail = http_get(f"{service.url}/api/v1/counters/{namespace}/site")[2]
     assert json.loads(detail)["timezone"] == "Europe/Paris"  # the API's, the same setting

@@ -31,6 +31,7 @@
   }
 
   function swap(fetched) {
+    if (fetched.title) document.title = fetched.title; // it says the total
     REGIONS.forEach(function (id) {
       var here = document.getElementById(id), there = fetched.getElementById(id);
       if (!here || !there) return;
