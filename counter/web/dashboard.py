@@ -2,7 +2,9 @@
 
 No external request (styles and the small copy-button script come from this app), no inline
 script or style (a strict Content-Security-Policy), the chart rendered on the server as SVG.
-Private counters need the owner's cookie, set by entering the admin key.
+Private counters need the owner's cookie, set by entering the admin key. A site's owner sets
+its time zone from its dashboard (``set_timezone``). The page follows the live stream by
+reading itself again (static/dashboard/live.js): its figure regions keep their ids.
 """
 
 import hashlib

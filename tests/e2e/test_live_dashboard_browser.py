@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.accessibility import axe_violations
 from tests.e2e.browsers import CHROME_UA, CHROMIUM
-from tests.servers import RedisServer, gunicorn_service
+from tests.servers import REPO, RedisServer, gunicorn_service
 
 pytestmark = pytest.mark.e2e
 FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -62,6 +62,12 @@ def browser_page(service, page_errors):
         browser.close()
     assert errors == []  # CSP violations and script errors show up here
     assert hosts <= {"127.0.0.1"}, hosts
+
+
+def _output() -> Path:
+    output = Path(os.environ.get("TEST_OUTPUT", REPO / "test-output"))
+    output.mkdir(exist_ok=True)
+    return output
 
 
 def _view(service, namespace: str, body: dict, agent: str) -> None:
@@ -116,6 +122,7 @@ def test_cards_chart_table_and_breakdowns_follow_the_live_stream(service, browse
     assert len(requests) <= 2  # throttled: a read for the change, not one per event
     assert page.title().startswith("follow.test/site: 3 hits")
     assert axe_violations(page) == []
+    page.screenshot(path=str(_output() / "dashboard-live.png"), full_page=True)
 
     # A hidden tab reads nothing: "Today" follows the event, the rest waits to be shown.
     page.evaluate(
@@ -139,6 +146,7 @@ def test_cards_chart_table_and_breakdowns_follow_the_live_stream(service, browse
 def test_the_owner_sets_the_sites_time_zone_from_its_dashboard(service, browser_page, page_errors):
     namespace = "zone.test"
     _view(service, namespace, {"p": "/"}, CHROME_UA)
+    _view(service, namespace, {"p": "/"}, FIREFOX_UA)
     page = browser_page
     page.goto(f"{service.url}/d/{namespace}/site")
     assert page.inner_text("figcaption").endswith("per UTC day")
@@ -165,13 +173,16 @@ def test_the_owner_sets_the_sites_time_zone_from_its_dashboard(service, browser_
     assert page.inner_text("figcaption").endswith("per day in Europe/Paris")
     assert page.locator("#zone-name").input_value() == "Europe/Paris"
     assert axe_violations(page) == []
+    page.locator("#timezone").screenshot(path=str(_output() / "dashboard-zone.png"))
     page.set_viewport_size({"width": 360, "height": 740})
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    page.locator("#timezone").screenshot(path=str(_output() / "dashboard-zone-360.png"))
     # compared with the previous period: its dashed line, keyed in the caption
     page.goto(f"{service.url}/d/{namespace}/site?days=7&compare=previous")
     assert page.locator("svg.chart polyline.previous").count() == 1
     # (its zone: Europe/Paris, or UTC still in a worker that read it within the minute)
     assert "hits of the previous 7 days, per " in page.inner_text("figcaption")
+    page.locator("#chart").screenshot(path=str(_output() / "dashboard-compare-360.png"))
     assert axe_violations(page) == []
     # The API's setting, the same (read where it is kept: another worker may answer the API
     # with the zone it read before for up to a minute, store/zones.py)
