@@ -17,6 +17,7 @@ urlpatterns = [
     path("new", dashboard.create, name="new"),
     path("operator", operator.overview, name="operator"),
     re_path(r"^d/(?P<path>[\s\S]*)/unlock\Z", dashboard.unlock, name="unlock"),
+    re_path(r"^d/(?P<path>[\s\S]*)/timezone\Z", dashboard.set_timezone, name="dashboard-timezone"),
     re_path(r"^d/(?P<path>[\s\S]*)\Z", dashboard.dashboard, name="dashboard"),
     # CountAPI / Abacus compatible
     _counter_route("hit", countapi.hit, "api-hit"),

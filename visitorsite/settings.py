@@ -246,7 +246,8 @@ if env_bool("BEHIND_TLS_PROXY"):  # the proxy terminates TLS and says so in this
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Silenced on purpose, each explained in docs/OPERATIONS.md: X-Frame-Options (W002) and
 # Referrer-Policy (W022) are set per HTML document, not by middleware on every hit; there is
-# no CSRF middleware (W003) because no cookie authenticates a state-changing request.
+# no CSRF middleware (W003) because no cookie alone authenticates a state-changing request
+# (the time zone form: the owner cookie with its page's signed token, docs/OPERATIONS.md).
 SILENCED_SYSTEM_CHECKS = ["security.W002", "security.W003", "security.W022"]
 
 # Seconds a client is asked to wait (Retry-After) when Redis is unavailable.

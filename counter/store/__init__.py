@@ -71,7 +71,7 @@ from counter.store.service import (
     rewrite_aof_after,
     service_stats,
 )
-from counter.store.zones import UnknownZone, local_date, set_zone, zone_name
+from counter.store.zones import ZONE_NAMES, UnknownZone, local_date, set_zone, zone_name
 
 __all__ = [
     "DIMENSIONS",
@@ -80,6 +80,7 @@ __all__ = [
     "OTHER_PAGE_KEY",
     "OTHER_PAGE_PATH",
     "PAGE_DIMENSIONS",
+    "ZONE_NAMES",
     "CounterAtLimit",
     "CounterFigures",
     "Day",

@@ -92,6 +92,7 @@ class Stats:
     days: list[Day]  # the period's, oldest first
     today: Day  # today's, whether the period holds today or not
     previous: Totals | None = None  # the previous period's, when compared
+    previous_days: list[Day] | None = None  # and its days, oldest first (as many as days)
 
     @property
     def totals(self) -> Totals:
@@ -301,7 +302,8 @@ def stats(
     now: datetime | None = None,
 ) -> Stats:
     """Totals, and the period's days: the last ``days`` days (today included), or ``first``
-    to ``last``. With ``compare`` the previous period's totals too (``previous``). One round
+    to ``last``. With ``compare`` the previous period's totals and days too (``previous``,
+    ``previous_days``). One round
     trip (a script) whatever is asked: today is read with the period when it lies outside."""
     span, at, today = period_span(
         days=days, first=first, last=last, compare=compare, now=now, counter=counter
@@ -329,6 +331,7 @@ def stats(
         days=every[at : len(span)],
         today=every[-1],
         previous=previous,
+        previous_days=every[:at] if compare else None,
     )
 
 

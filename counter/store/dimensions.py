@@ -178,21 +178,50 @@ def breakdowns(
     keep_seconds: float = 0,
 ) -> dict[str, list[Row]]:
     """Every dimension's breakdown (as ``breakdown``), read at once: the dashboard's. With
-    ``keep_seconds`` the answer is kept that long in this process (and reused)."""
-    kept_answers = kept("breakdowns")  # key -> (until, answer)
+    ``keep_seconds`` the days before today (the period's and the previous period's), added
+    up, are kept that long in this process and reused; today's are read every time, so a
+    dashboard that follows the live stream shows today's views at once, and a year of a busy
+    site's value-days is not added up again on every read."""
+    kept_reads = kept("breakdowns")  # key -> (until, the days before today, added up)
     span, before = _periods(site, days, first, last, compare, now)
-    key = (site, span[0], span[-1], compare, limit, (now or clock.now()).date())
-    answer_kept = kept_answers.get(key) if keep_seconds else None
-    if answer_kept is not None and answer_kept[0] > time.monotonic():
-        return answer_kept[1]
-    read = _read(site, before + span)
-    previous = before if compare else None
-    answer = {dimension: _rank(read, dimension, limit, span, previous) for dimension in DIMENSIONS}
-    if keep_seconds:
-        if len(kept_answers) >= 256:
-            kept_answers.clear()
-        kept_answers[key] = (time.monotonic() + keep_seconds, answer)
-    return answer
+    today = day_field(zones.local_date(site, now))
+    past = [day for day in span if day != today]
+    key = (site, span[0], span[-1], compare, today)
+    found = kept_reads.get(key) if keep_seconds else None
+    if found is not None and found[0] > time.monotonic():
+        added, fresh = found[1], _read(site, [today]) if today in span else {}
+    else:
+        read = _read(site, before + span)
+        added = {_PAST: _added(read, past), _BEFORE: _added(read, before)}
+        fresh = {today: read[today]} if today in read else {}
+        if keep_seconds:
+            if len(kept_reads) >= 256:
+                kept_reads.clear()
+            kept_reads[key] = (time.monotonic() + keep_seconds, added)
+    read = {**added, **fresh}
+    days_read = [_PAST, *fresh]
+    previous = [_BEFORE] if compare else None
+    return {
+        dimension: _rank(read, dimension, limit, days_read, previous) for dimension in DIMENSIONS
+    }
+
+
+# breakdowns' added-up days: not day fields (those are digits)
+_PAST, _BEFORE = "past", "before"
+
+
+def _added(read: Days, days: list[str]) -> dict[str, dict[str, list[int]]]:
+    """The ``days`` of ``read`` added up, as one day's: dimension -> value -> [hits,
+    visitors] (visitors are visitor-days, added as everywhere)."""
+    added: dict[str, dict[str, list[int]]] = {}
+    for day in days:
+        for dimension, values in read.get(day, {}).items():
+            into = added.setdefault(dimension, {})
+            for value, (hits, visitors) in values.items():
+                figures = into.setdefault(value, [0, 0])
+                figures[0] += int(hits)
+                figures[1] += int(visitors)
+    return added
 
 
 def _tally(read: Days, days: list[str], dimension: str) -> tuple[Tally[str], Tally[str]]:

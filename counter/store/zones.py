@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, date, datetime, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from counter import clock
 from counter.names import Counter, governing, made_by_page_script
@@ -24,6 +24,9 @@ from counter.store.keys import counter_key
 ZONE_KEPT_SECONDS = 60  # a PATCH reaches every worker within this
 _ZONES_KEPT = 10_000  # sites whose zone a process keeps (then it forgets them all)
 DEFAULT_ZONE = "UTC"
+# The zones this server knows (its tz database: the system's, or the tzdata package): the
+# names an owner may choose (the API's OpenAPI enum, the dashboard's select).
+ZONE_NAMES = tuple(sorted(available_timezones()))
 
 
 class UnknownZone(ValueError):

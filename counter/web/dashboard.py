@@ -2,14 +2,18 @@
 
 No external request (styles and the small copy-button script come from this app), no inline
 script or style (a strict Content-Security-Policy), the chart rendered on the server as SVG.
-Private counters need the owner's cookie, set by entering the admin key.
+Private counters need the owner's cookie, set by entering the admin key. A site's owner sets
+its time zone from its dashboard (``set_timezone``). The page follows the live stream by
+reading itself again (static/dashboard/live.js): its figure regions keep their ids.
 """
 
 import hashlib
 import hmac
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core import signing
 from django.core.signing import BadSignature
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -84,7 +88,6 @@ def _periods(request: HttpRequest, counter: Counter) -> dict:
         "compare_toggle": toggle,
         "oldest_day": periods.oldest_day(today, retention),
         "today": today,
-        "timezone": store.zone_name(counter),  # the days' dates are this zone's
     }
 
 
@@ -202,7 +205,13 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "figures": figures,
         "changes": _changes(figures) if compare else None,
         "days": period.days,
-        "chart": mark_safe(charts.render_chart(figures.days)),  # noqa: S308  (escaped inside)
+        "chart": mark_safe(  # noqa: S308  (escaped inside)
+            charts.render_chart(
+                figures.days,
+                previous=figures.previous_days,
+                previous_words=chosen["previous_words"],
+            )
+        ),
         "rows": list(reversed(figures.days)),
         "top_pages": store.top_pages(counter) if site else None,
         "here_now": store.here_now(counter) if site else None,
@@ -224,8 +233,10 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "private": is_private(rules),
         "base": base,
         "salt_rotation": settings.VISITOR_SALT_ROTATION,
-        "csv_url": reverse("api-v1-csv", kwargs={"path": str(counter)}) + f"?{period.query()}",
+        "csv_url": reverse("api-v1-csv", kwargs={"path": str(counter)})
+        + f"?{chosen['period_query']}",  # with compare=previous: the previous days' columns
         "live_url": reverse("live", kwargs={"path": str(counter)}),
+        **_zone_context(request, counter, rules),
     }
     status = 400 if chosen["period_error"] or narrowed["filter_error"] else 200
     response = _page(request, "counter/dashboard.html", context, status=status)
@@ -268,9 +279,9 @@ def _breakdowns(
         narrow = {landed.dimension: landed.value}
         read = {"page": store.page_breakdown(site, "page", **narrow, **span, limit=_BARS)}
     elif page is None:
-        # Kept a minute per process: a year of a busy site's eight dimensions is ~290,000
-        # value-days to add up (half a second), and a public dashboard can be reloaded by
-        # anyone.
+        # The days before today kept a minute per process: a year of a busy site's eight
+        # dimensions is ~290,000 value-days to add up (half a second), and a public
+        # dashboard can be reloaded by anyone. Today's are read every time (live.js).
         read = store.breakdowns(site, **span, limit=_BARS, keep_seconds=60)
     else:
         read = {
@@ -424,4 +435,110 @@ def unlock(request: HttpRequest, path: str) -> HttpResponse:
         httponly=True,
         samesite="Strict",
     )
+    return response
+
+
+# A site's time zone, set from its dashboard ------------------------------------------------
+
+
+def _zone_context(request: HttpRequest, counter: Counter, rules: dict) -> dict:
+    """The zone the counter's days are dated in (its site's; UTC for any other counter) and,
+    on a site's dashboard, its owner's form to change it (``zone_form``): with the owner's
+    cookie the form carries a token of this page (no key to type), else it asks for the
+    admin key. ``?timezone=<name>`` after the form: the confirmation."""
+    zone = store.zone_name(counter)
+    if counter.key != SITE_KEY:
+        return {"zone": zone, "zone_form": None, "zone_set": None}
+    just_set = request.GET.get("timezone")
+    if just_set in store.ZONE_NAMES:  # this worker may keep the zone before for a minute
+        zone = just_set
+    else:
+        just_set = None
+    stored = rules.get("admin_key_sha256", "")
+    owner = bool(stored) and _is_owner(request, counter, rules)
+    return {
+        "zone": zone,
+        "zone_set": just_set,
+        "zone_form": _zone_form(counter, zone, _owner_token(counter, stored) if owner else None),
+    }
+
+
+def _zone_form(counter: Counter, chosen: str, token: str | None) -> dict:
+    names = store.ZONE_NAMES
+    return {
+        "action": reverse("dashboard-timezone", kwargs={"path": str(counter)}),
+        "zones": names if chosen in names else (chosen, *names),
+        "chosen": chosen,
+        "token": token,
+    }
+
+
+def _owner_token(counter: Counter, stored: str) -> str:
+    """What the owner's page sends back with the form: the owner's cookie alone is no proof
+    that the owner sent it (a cookie goes with any request), this token is (no other page
+    can read it). Bound to the counter and its admin key (a new key ends it)."""
+    return signing.dumps(str(counter), salt=f"timezone:{stored}")
+
+
+def _holds_token(token: str, counter: Counter, stored: str) -> bool:
+    try:
+        found = signing.loads(token, salt=f"timezone:{stored}", max_age=settings.OWNER_COOKIE_AGE)
+    except BadSignature:
+        return False
+    return found == str(counter)
+
+
+@document
+@require_http_methods(["POST"])
+def set_timezone(request: HttpRequest, path: str) -> HttpResponse:
+    """The site dashboard's form: the site's time zone, set as the API's PATCH sets it
+    (``store.set_zone``), by its owner: the owner's cookie with the page's token, or the
+    admin key (or ADMIN_TOKEN) typed in. Then back to the dashboard, which confirms it; a
+    wrong key (403) or an unknown zone (400) is said on a page with the form again."""
+    try:
+        counter = counter_from_path(path)
+    except InvalidName as exc:
+        return _page(request, "counter/not_found.html", {"reason": str(exc)}, status=400)
+    if counter.key != SITE_KEY:
+        reason = f"only a page script's site has a time zone: {counter.namespace}/{SITE_KEY}"
+        return _page(request, "counter/not_found.html", {"reason": reason}, status=400)
+    rules = ruling_meta(counter)
+    stored = rules.get("admin_key_sha256", "")
+    name = request.POST.get("timezone", "").strip()
+    entered = request.POST.get("admin_key", "").strip()
+    token = request.POST.get("owner", "")
+    owner = bool(stored and token) and (
+        _is_owner(request, counter, rules) and _holds_token(token, counter, stored)
+    )
+    keyed = bool(entered) and (
+        is_operator(entered)
+        or (bool(stored) and hmac.compare_digest(hash_admin_key(entered), stored))
+    )
+    if not (owner or keyed):
+        message = "That is not this site's admin key." if entered else "The admin key is needed."
+        return _zone_error(request, counter, name, message, status=403)
+    try:
+        found = store.set_zone(counter, name)
+    except store.UnknownZone as exc:
+        return _zone_error(request, counter, name, f"That is an {exc}.", status=400)
+    if not found:
+        return _page(request, "counter/not_found.html", {"counter": counter}, status=404)
+    query = urlencode({"timezone": name})  # Etc/GMT+5: "+" is not a space
+    return HttpResponseRedirect(f"{_dashboard_url(counter)}?{query}#timezone")
+
+
+def _zone_error(
+    request: HttpRequest, counter: Counter, name: str, message: str, *, status: int
+) -> HttpResponse:
+    """The form again, with what went wrong, and the zone as it was chosen (not the site's:
+    a stranger learns nothing of a private site here). The admin key is typed again."""
+    chosen = name if name in store.ZONE_NAMES else "UTC"
+    context = {
+        "counter": counter,
+        "error": message,
+        "zone_form": _zone_form(counter, chosen, None),
+        "dashboard": _dashboard_url(counter),
+    }
+    response = _page(request, "counter/timezone.html", context, status=status)
+    response["Cache-Control"] = "no-store"
     return response

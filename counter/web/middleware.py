@@ -128,6 +128,7 @@ BODY_LIMITS = {
     "beacon": dimension_values.MAX_BODY,
     "new": FORM_BODY,
     "unlock": FORM_BODY,
+    "dashboard-timezone": FORM_BODY,
     **dict.fromkeys(
         ("api-hit", "api-get", "api-info", "api-set", "api-update", "api-reset", "api-delete",
          "api-create", "api-stats", "api-v1-counter", "api-v1-admin-key", "api-v1-claim",

@@ -217,10 +217,19 @@ def test_an_import_merged_into_a_live_day_adds_and_settles_it(real_store, client
     assert get_client().keys("*shop.example/site}:xu:*") == []  # settled by the import
 
 
-def test_a_kept_breakdown_is_reused_for_a_while_and_a_fresh_one_is_read(any_store, client, day):
-    _send(client, {"p": "/a"})
-    kept = store.breakdowns(SITE, days=7, keep_seconds=60)
+def test_a_kept_breakdown_keeps_the_days_before_today_and_reads_today_fresh(any_store, client, day):
+    from datetime import UTC, datetime
+
+    _send(client, {"p": "/a"})  # yesterday, once the clock moves on
+    day.set(datetime(2026, 3, 11, 12, 0, tzinfo=UTC))
     _send(client, {"p": "/b"}, address=US)
-    assert store.breakdowns(SITE, days=7, keep_seconds=60) == kept  # the dashboard's minute
-    fresh = store.breakdowns(SITE, days=7)
-    assert {row.value for row in fresh["page"]} == {"/a", "/b"}
+    kept = store.breakdowns(SITE, days=7, keep_seconds=60)
+    assert kept == store.breakdowns(SITE, days=7)  # the same figures as a fresh read
+    assert {row.value: row.hits for row in kept["page"]} == {"/a": 1, "/b": 1}
+    _send(client, {"p": "/b"}, address=GB)  # today: shown at once (the live dashboard)
+    again = store.breakdowns(SITE, days=7, keep_seconds=60)
+    assert {row.value: row.hits for row in again["page"]} == {"/a": 1, "/b": 2}
+    get_client().delete(*get_client().keys("*shop.example/site}:x*"))  # every day gone
+    kept_past = store.breakdowns(SITE, days=7, keep_seconds=60)  # yesterday: the minute's
+    assert {row.value: row.hits for row in kept_past["page"]} == {"/a": 1}
+    assert store.breakdowns(SITE, days=7)["page"] == []

@@ -394,3 +394,29 @@ def test_unknown_paths_are_json_on_the_api_and_text_elsewhere(api):
     page = api.get("/no-such-page")
     assert page.status_code == 404
     assert page["Content-Type"].startswith("text/plain")
+
+
+def test_v1_csv_with_compare_previous_carries_the_previous_days_row_by_row(api, day):
+    from datetime import timedelta
+
+    api.get("/hit/site/both", REMOTE_ADDR="203.0.113.1")  # 2026-03-10: the previous period
+    day.set(day.current + timedelta(days=2))
+    api.get("/hit/site/both", REMOTE_ADDR="203.0.113.1")
+    api.get("/hit/site/both", REMOTE_ADDR="203.0.113.2")
+    response = api.get("/api/v1/counters/site/both.csv?days=2&compare=previous")
+    assert response.status_code == 200
+    assert response.content.decode().splitlines() == [
+        "date,hits,uniques,previous_day,previous_hits,previous_uniques",
+        "2026-03-11,0,0,2026-03-09,0,0",
+        "2026-03-12,2,2,2026-03-10,1,1",
+    ]
+    plain = api.get("/api/v1/counters/site/both.csv?days=2").content.decode()
+    assert plain.splitlines()[0] == "date,hits,uniques"  # without compare: as before
+    refused = api.get("/api/v1/counters/site/both.csv?days=2&compare=next")
+    assert refused.status_code == 400
+    past = api.get("/api/v1/counters/site/both.csv?days=400&compare=previous")
+    assert past.status_code == 400  # the previous period past the retention
+    document = api.get("/api/openapi.json").json()
+    route = document["paths"]["/api/v1/counters/{namespace}/{key}.csv"]["get"]
+    assert "previous_day,previous_hits,previous_uniques" in route["description"]
+    assert "compare" in {param.get("name") for param in route["parameters"]}

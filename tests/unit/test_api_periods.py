@@ -120,5 +120,10 @@ def test_a_bad_period_is_a_400_naming_the_problem(api, url, query, message):
     assert message in response.json()["error"]
 
 
-def test_the_csv_reads_no_comparison(api):
-    assert api.get(CSV + "?days=201&compare=previous").status_code == 200
+def test_the_csv_compares_as_every_read_does(api):
+    # compare=previous is read now (the previous days' columns): its refusals are the reads'
+    assert api.get(CSV + "?days=201&compare=previous").status_code == 400
+    lines = api.get(CSV + "?days=200&compare=previous").content.decode().splitlines()
+    assert lines[0] == "date,hits,uniques,previous_day,previous_hits,previous_uniques"
+    assert lines[-1] == "2026-03-10,3,3,2025-08-22,0,0"
+    assert len(lines) == 201

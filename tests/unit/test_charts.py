@@ -1,7 +1,7 @@
 """The dashboard chart is pure: a series of days in, well-formed SVG out."""
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from counter.render.charts import render_chart
@@ -66,3 +66,33 @@ def test_huge_values_are_abbreviated_on_the_axis():
     assert "1T" in labels
     assert "500G" in labels  # the midpoint of a 1T axis
     assert "1,000,000,000,000 hits" in svg
+
+
+def test_the_previous_period_is_a_dashed_line_aligned_day_by_day():
+    now = _series([(5, 3), (10, 4), (0, 0)])
+    before = [Day(d.day - timedelta(days=3), 0, 0) for d in now]
+    before = [
+        replace(d, hits=h, uniques=u)
+        for d, (h, u) in zip(before, [(20, 9), (0, 0), (5, 2)], strict=True)
+    ]
+    root = ET.fromstring(render_chart(now, previous=before, previous_words="previous 3 days"))
+    line = root.find(f"{SVG}polyline[@class='previous']")
+    xs = [float(point.split(",")[0]) for point in line.get("points").split()]
+    uniques = root.find(f"{SVG}polyline[@class='uniques']").get("points").split()
+    assert xs == [float(point.split(",")[0]) for point in uniques]  # the same days' places
+    ys = [float(point.split(",")[1]) for point in line.get("points").split()]
+    assert ys[0] < ys[2] < ys[1]  # 20 above 5 above 0: the axis reaches the previous peak
+    axis = [text.text for text in root.findall(f"{SVG}text[@class='axis']")]
+    assert axis[:3] == ["0", "10", "20"]  # the axis maximum: the previous period's peak
+    assert "2025-12-29 to 2025-12-31, 25 hits" in line.find(f"{SVG}title").text
+    assert "; the previous 3 days: 25 hits" in root.get("aria-label")
+    assert "style" not in render_chart(now, previous=before)  # the dashes are the CSS's
+
+
+def test_a_quiet_period_after_a_busy_one_still_draws_the_previous():
+    now = _series([(0, 0), (0, 0)])
+    before = [Day(d.day - timedelta(days=2), 4, 2) for d in now]
+    root = ET.fromstring(render_chart(now, previous=before))
+    assert root.find(f"{SVG}polyline[@class='previous']") is not None
+    assert root.find(f"{SVG}text[@class='empty']") is None
+    assert ET.fromstring(render_chart(now)).find(f"{SVG}text[@class='empty']") is not None

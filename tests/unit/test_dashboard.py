@@ -255,12 +255,3 @@ def test_a_sites_dashboard_says_who_is_here_now_and_keeps_it_fresh(web):
     assert web.get("/api/v1/counters/now.example/site/now").json()["visitors"] == 2
     plain = web.get(re.search(r'<a href="(/d/now\.example/p\.[0-9a-f]+)">', body)[1])
     assert 'id="here-now"' not in plain.content.decode()  # a page's dashboard has none
-
-
-def test_a_zoned_sites_chart_says_whose_days_it_shows(web):
-    web.post("/e/zone.example", data=b"/", content_type="text/plain")
-    store.set_zone(Counter("zone.example", "site"), "Pacific/Kiritimati")
-    body = web.get("/d/zone.example/site").content.decode()
-    assert "per day in Pacific/Kiritimati, the site's time zone</figcaption>" in body
-    _create(web, namespace="plain", key="home")
-    assert "per UTC day</figcaption>" in web.get("/d/plain/home").content.decode()

@@ -130,3 +130,21 @@ def test_a_short_retention_offers_only_the_periods_it_keeps(web, settings):
     assert "90 days</a>" not in body
     assert 'class="compare"' not in body  # the previous 7 days are not kept
     assert "days must be between 1 and 7" in _page(web, "days=8", status=400)
+
+
+def test_the_chart_draws_the_previous_period_and_the_csv_link_compares_too(web):
+    body = _page(web, "from=2026-03-10&to=2026-03-10&compare=previous")
+    chart = re.search(r"<svg .*?</svg>", body, re.S)[0]
+    assert chart.count('<polyline class="previous"') == 1
+    assert "previous day: 2026-03-09 to 2026-03-09, 2 hits" in chart
+    assert "; the previous day: 2 hits" in chart  # in the chart's accessible name
+    caption = re.search(r"<figcaption>(.*?)</figcaption>", body, re.S)[1]
+    assert '<span class="key previous"></span> hits of the previous day, per UTC day' in caption
+    csv = re.search(r'<a href="([^"]+)" download>', body)[1]
+    assert (
+        csv
+        == "/api/v1/counters/site/home.csv?from=2026-03-10&amp;to=2026-03-10&amp;compare=previous"
+    )
+    plain = _page(web, "days=3")
+    assert 'class="previous"' not in plain
+    assert "key previous" not in plain

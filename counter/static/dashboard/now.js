@@ -5,9 +5,11 @@
   var card = document.getElementById("here-now");
   var list = document.getElementById("here-now-pages");
   if (!card || !card.dataset.now || !window.fetch) return;
-  var count = card.querySelector(".n");
+  var url = card.dataset.now;
   function show(now) {
-    count.textContent = now.visitors.toLocaleString("en-US");
+    // looked up each time: live.js may have swapped the cards in since
+    var count = document.querySelector("#here-now .n");
+    if (count) count.textContent = now.visitors.toLocaleString("en-US");
     if (!list) return;
     list.textContent = "";
     if (!now.pages.length) {
@@ -26,7 +28,7 @@
   }
   function refresh() {
     if (document.hidden) return;
-    fetch(card.dataset.now, { headers: { Accept: "application/json" } })
+    fetch(url, { headers: { Accept: "application/json" } })
       .then(function (answer) { return answer.ok ? answer.json() : null; })
       .then(function (now) { if (now) show(now); })
       .catch(function () {});

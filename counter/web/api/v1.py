@@ -162,17 +162,28 @@ def _row_json(row: store.Row, compare: bool) -> dict:
 
 @api_view(countapi=False)
 def counter_csv(request: HttpRequest, counter: Counter) -> HttpResponse:
-    """The daily series as CSV (a header row, then a day a row, oldest first): the period's
-    days only (``compare`` is not read)."""
-    read = _figures(request, counter, compare=False)
+    """The daily series as CSV (a header row, then a day a row, oldest first). With
+    ``compare=previous`` each row carries the previous period's day at the same place
+    (``previous_day``, ``previous_hits``, ``previous_uniques``): a spreadsheet compares them
+    row by row, as the dashboard's chart draws them."""
+    read = _figures(request, counter)
     if isinstance(read, HttpResponse):
         return read
     figures = read[0]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["date", "hits", "uniques"])
-    for day in figures.days:
-        writer.writerow([day.day.isoformat(), day.hits, day.uniques])
+    before = figures.previous_days
+    if before is None:
+        writer.writerow(["date", "hits", "uniques"])
+        for day in figures.days:
+            writer.writerow([day.day.isoformat(), day.hits, day.uniques])
+    else:
+        writer.writerow(
+            ["date", "hits", "uniques", "previous_day", "previous_hits", "previous_uniques"]
+        )
+        for day, then in zip(figures.days, before, strict=True):
+            row = (day.day.isoformat(), day.hits, day.uniques)
+            writer.writerow([*row, then.day.isoformat(), then.hits, then.uniques])
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     name = f"{counter.namespace}-{counter.key}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -1,9 +1,8 @@
 """The OpenAPI document's paths of a page script's site: its settings (PATCH) and who is on
 it now."""
 
-from zoneinfo import available_timezones
-
 from counter.store.counters import NOW_WINDOW_SECONDS
+from counter.store.zones import ZONE_NAMES
 from counter.web.openapi.parts import (
     BAD,
     CALLBACK,
@@ -15,9 +14,9 @@ from counter.web.openapi.parts import (
 from counter.web.openapi.schemas import ERROR
 
 SITE_PARAM = {**PATH_PARAMS[0], "description": "the namespace the site's page script counts under"}
-# The zones this server knows (its tz database: the system's, or the tzdata package): exactly
-# what the PATCH accepts, so the document says which names are valid.
-ZONES = sorted(available_timezones())
+# The zones this server knows: exactly what the PATCH accepts, so the document says which
+# names are valid.
+ZONES = list(ZONE_NAMES)
 
 SETTINGS = {
     "type": "object",

@@ -110,7 +110,11 @@ def paths() -> dict:
             "get": {
                 "summary": "The daily series as CSV: a header row (date,hits,uniques), "
                 "then a day a row, oldest first",
-                "parameters": [*PATH_PARAMS, *period_params(compare=False), TOKEN],
+                "description": "With `compare=previous` three columns more, "
+                "`previous_day,previous_hits,previous_uniques`: each row carries the "
+                "previous period's day at the same place (the period's first day beside the "
+                "previous period's first, and so on).",
+                "parameters": [*PATH_PARAMS, *period_params(), TOKEN],
                 "responses": {
                     "200": {
                         "description": "the days",

@@ -1,0 +1,191 @@
+"""A site's dashboard in a real browser (Debian's Chromium through Playwright): the whole page
+follows the live stream (views sent from outside change "Today" at once, then the period's
+cards, the chart, the table and the breakdowns to the exact new figures, without a reload),
+and its owner sets the site's time zone from it."""
+
+import json
+import os
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.e2e.accessibility import axe_violations
+from tests.e2e.browsers import CHROME_UA, CHROMIUM
+from tests.servers import REPO, RedisServer, gunicorn_service
+
+pytestmark = pytest.mark.e2e
+FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+OPERATOR = "operator-token-0123456789"
+
+if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is missing (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    """The service as shipped, with ADMIN_TOKEN: the key the zone form is given."""
+    workdir = tmp_path_factory.mktemp("service")
+    redis = RedisServer(workdir / "redis").start()
+    web = gunicorn_service(workdir, redis.url, ADMIN_TOKEN=OPERATOR, LIVE_STREAMS_PER_CLIENT="64")
+    web.redis = redis
+    yield web
+    web.stop(sig=15)
+    redis.stop()
+
+
+@pytest.fixture
+def page_errors() -> list[str]:
+    """The page's console errors: a test takes out those it caused on purpose."""
+    return []
+
+
+@pytest.fixture
+def browser_page(service, page_errors):
+    from playwright.sync_api import sync_playwright
+
+    errors = page_errors
+    hosts: set[str] = set()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(user_agent=CHROME_UA)
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: hosts.add(urlsplit(r.url).hostname or r.url))
+        yield page
+        context.close()
+        browser.close()
+    assert errors == []  # CSP violations and script errors show up here
+    assert hosts <= {"127.0.0.1"}, hosts
+
+
+def _output() -> Path:
+    output = Path(os.environ.get("TEST_OUTPUT", REPO / "test-output"))
+    output.mkdir(exist_ok=True)
+    return output
+
+
+def _view(service, namespace: str, body: dict, agent: str) -> None:
+    request = urllib.request.Request(
+        f"{service.url}/e/{namespace}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "text/plain", "User-Agent": agent},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 204
+
+
+def _until(page, read, expected, seconds: float = 12.0):
+    """Poll ``read()`` until it is ``expected`` (wait_for_function evaluates a string: the
+    page's CSP refuses it)."""
+    for _ in range(int(seconds * 5)):
+        if read() == expected:
+            break
+        page.wait_for_timeout(200)
+    assert read() == expected
+
+
+def test_cards_chart_table_and_breakdowns_follow_the_live_stream(service, browser_page):
+    namespace = "follow.test"
+    _view(service, namespace, {"p": "/", "r": "news.ycombinator.com"}, CHROME_UA)
+    page = browser_page
+    page.goto(f"{service.url}/d/{namespace}/site?days=7")
+    page.click("details:has(#day-rows) summary")  # the table open, as a reader leaves it
+    assert page.inner_text("#today") == "1 (1 unique)"
+    assert page.inner_text("#period-hits") == "1"
+    first_row = "#day-rows tr:first-child"
+    assert page.locator(first_row).inner_text().split("\t")[1:] == ["1", "1"]
+    hacker_news = "#b-referrer + ol li:first-child"
+    assert page.locator(f"{hacker_news} .value").inner_text() == "Hacker News"
+    assert page.locator(f"{hacker_news} .n").inner_text().startswith("1 hit")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/d/" in r.url else None)
+
+    # Two views from elsewhere: another visitor (another browser), through Hacker News too.
+    _view(service, namespace, {"p": "/", "r": "news.ycombinator.com"}, FIREFOX_UA)
+    _view(service, namespace, {"p": "/about", "r": "news.ycombinator.com"}, FIREFOX_UA)
+    _until(page, lambda: page.inner_text("#today"), "3 (2 unique)")
+    _until(page, lambda: page.inner_text("#period-hits"), "3")
+    assert page.inner_text("#uniques") == "2"
+    assert page.inner_text("#total") == "3"
+    assert page.locator(first_row).inner_text().split("\t")[1:] == ["3", "2"]
+    assert page.locator(f"{hacker_news} .n").inner_text().startswith("3 hits")
+    assert "3 hits" in page.get_attribute("svg.chart", "aria-label")
+    assert page.locator("details:has(#day-rows)").get_attribute("open") is not None  # still open
+    assert "/about" in page.locator("#top-pages").inner_text()
+    assert all(url.endswith("?days=7") for url in requests), requests  # its own query
+    assert len(requests) <= 2  # throttled: a read for the change, not one per event
+    assert page.title().startswith("follow.test/site: 3 hits")
+    assert axe_violations(page) == []
+    page.screenshot(path=str(_output() / "dashboard-live.png"), full_page=True)
+
+    # A hidden tab reads nothing: "Today" follows the event, the rest waits to be shown.
+    page.evaluate(
+        "Object.defineProperty(document, 'hidden', {value: true, configurable: true});"
+        "document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    reads = len(requests)
+    _view(service, namespace, {"p": "/", "r": "news.ycombinator.com"}, CHROME_UA)
+    _until(page, lambda: page.inner_text("#today"), "4 (2 unique)")
+    page.wait_for_timeout(6000)  # past the 5 s between reads
+    assert len(requests) == reads
+    assert page.inner_text("#period-hits") == "3"
+    page.evaluate(
+        "Object.defineProperty(document, 'hidden', {value: false, configurable: true});"
+        "document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    _until(page, lambda: page.inner_text("#period-hits"), "4")
+    assert page.locator(f"{hacker_news} .n").inner_text().startswith("4 hits")
+
+
+def test_the_owner_sets_the_sites_time_zone_from_its_dashboard(service, browser_page, page_errors):
+    namespace = "zone.test"
+    _view(service, namespace, {"p": "/"}, CHROME_UA)
+    _view(service, namespace, {"p": "/"}, FIREFOX_UA)
+    page = browser_page
+    page.goto(f"{service.url}/d/{namespace}/site")
+    assert page.inner_text("figcaption").endswith("per UTC day")
+    page.focus("#timezone summary")  # by keyboard: the form is folded away
+    page.keyboard.press("Enter")
+    assert page.locator("#zone-name").input_value() == "UTC"
+    assert axe_violations(page) == []
+    page.select_option("#zone-name", "Europe/Paris")
+    page.fill("#zone-key", "not the key")
+    with page.expect_navigation():
+        page.click("#timezone button[type=submit]")
+    assert page.locator("#zone-error").inner_text() == "That is not this site's admin key."
+    page_errors.remove(
+        "Failed to load resource: the server responded with a status of 403 (Forbidden)"
+    )
+    assert page.locator("#zone-name").input_value() == "Europe/Paris"  # as chosen
+    assert axe_violations(page) == []
+    page.fill("#zone-key", OPERATOR)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith(f"/d/{namespace}/site?timezone=Europe%2FParis#timezone")
+    assert "Europe/Paris" in page.inner_text("#zone-set")
+    assert page.inner_text("#timezone summary") == "Time zone: Europe/Paris"
+    assert page.inner_text("figcaption").endswith("per day in Europe/Paris")
+    assert page.locator("#zone-name").input_value() == "Europe/Paris"
+    assert axe_violations(page) == []
+    page.locator("#timezone").screenshot(path=str(_output() / "dashboard-zone.png"))
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    page.locator("#timezone").screenshot(path=str(_output() / "dashboard-zone-360.png"))
+    # compared with the previous period: its dashed line, keyed in the caption
+    page.goto(f"{service.url}/d/{namespace}/site?days=7&compare=previous")
+    assert page.locator("svg.chart polyline.previous").count() == 1
+    # (its zone: Europe/Paris, or UTC still in a worker that read it within the minute)
+    assert "hits of the previous 7 days, per " in page.inner_text("figcaption")
+    page.locator("#chart").screenshot(path=str(_output() / "dashboard-compare-360.png"))
+    assert axe_violations(page) == []
+    # The API's setting, the same (read where it is kept: another worker may answer the API
+    # with the zone it read before for up to a minute, store/zones.py)
+    client = service.redis.client()
+    (meta,) = client.keys(f"*c:{{{namespace}/site}}:m")
+    assert client.hget(meta, "timezone") == b"Europe/Paris"
