@@ -4,7 +4,8 @@ No external request (styles and the small copy-button script come from this app)
 script or style (a strict Content-Security-Policy), the chart rendered on the server as SVG.
 Private counters need the owner's cookie, set by entering the admin key. A site's owner sets
 its time zone from its dashboard (``set_timezone``). The page follows the live stream by
-reading itself again (static/dashboard/live.js): its figure regions keep their ids.
+reading itself again (static/dashboard/live.js): its figure regions keep their ids. A private
+counter's page has no stream: its owner's page reads itself again every 30 seconds.
 """
 
 import hashlib
@@ -36,6 +37,10 @@ from counter.domain.value_labels import shown_rows, value_label
 from counter.names import SITE_KEY, Counter, InvalidName, counter_from_path, governing
 from counter.render import charts
 from counter.web.responses import document
+
+# A private counter's page has no live stream (it needs the admin key, which the page never
+# holds): live.js reads its owner's page again this often instead, with the owner's cookie.
+PRIVATE_REFRESH_SECONDS = 30
 
 # The period picker's choices besides a custom from/to: (label, days), None for yesterday.
 PRESETS = (("Today", 1), ("Yesterday", None), ("7 days", 7), ("30 days", 30), ("90 days", 90))
@@ -236,6 +241,7 @@ def dashboard(request: HttpRequest, path: str) -> HttpResponse:
         "csv_url": reverse("api-v1-csv", kwargs={"path": str(counter)})
         + f"?{chosen['period_query']}",  # with compare=previous: the previous days' columns
         "live_url": reverse("live", kwargs={"path": str(counter)}),
+        "refresh_seconds": PRIVATE_REFRESH_SECONDS,
         **_zone_context(request, counter, rules),
     }
     status = 400 if chosen["period_error"] or narrowed["filter_error"] else 200

@@ -1,7 +1,8 @@
 """A site's dashboard in a real browser (Debian's Chromium through Playwright): the whole page
 follows the live stream (views sent from outside change "Today" at once, then the period's
 cards, the chart, the table and the breakdowns to the exact new figures, without a reload),
-and its owner sets the site's time zone from it."""
+a private site's owner's page does the same every 30 seconds (no stream: it would need the
+admin key), and its owner sets the site's time zone from it."""
 
 import json
 import os
@@ -189,3 +190,115 @@ def test_the_owner_sets_the_sites_time_zone_from_its_dashboard(service, browser_
     client = service.redis.client()
     (meta,) = client.keys(f"*c:{{{namespace}/site}}:m")
     assert client.hget(meta, "timezone") == b"Europe/Paris"
+
+
+def _claim_private(service, namespace: str) -> str:
+    """The site made private by the operator (docs/API.md, "Who owns a site"): its fresh key."""
+    request = urllib.request.Request(
+        f"{service.url}/api/v1/counters/{namespace}/site/claim",
+        data=b"private=1",
+        headers={
+            "Authorization": f"Bearer {OPERATOR}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())["admin_key"]
+
+
+def _set_hidden(page, hidden: bool) -> None:
+    page.evaluate(
+        f"Object.defineProperty(document, 'hidden', {{value: {str(hidden).lower()},"
+        " configurable: true}); document.dispatchEvent(new Event('visibilitychange'))"
+    )
+
+
+def test_the_owners_private_dashboard_reads_itself_again_every_30_seconds(service, browser_page):
+    """No stream on a private page (it needs the admin key, which the page never holds): the
+    owner's page reads itself again every 30 seconds, its cookie carried by the same-origin
+    read. The page's clock is Playwright's: 30 seconds pass at once."""
+    namespace = "private-live.test"
+    _view(service, namespace, {"p": "/", "r": "news.ycombinator.com"}, CHROME_UA)
+    key = _claim_private(service, namespace)
+    page = browser_page
+    page.clock.install()  # before the page's script reads the time
+    dashboard = f"{service.url}/d/{namespace}/site?days=7"
+    page.goto(dashboard)
+    assert page.locator("#cards").count() == 0  # locked
+    page.fill("input[name=admin_key]", key)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.goto(dashboard)
+    assert page.get_attribute("#total", "data-refresh") == "30"
+    assert page.get_attribute("#total", "data-live") is None
+    assert key not in page.content()  # the page never holds the admin key
+    page.click("details:has(#day-rows) summary")  # the table open, as a reader leaves it
+    assert page.inner_text("#today") == "1 (1 unique)"
+    first_row = "#day-rows tr:first-child"
+    assert page.locator(first_row).inner_text().split("\t")[1:] == ["1", "1"]
+    hacker_news = "#b-referrer + ol li:first-child"
+    assert page.locator(f"{hacker_news} .value").inner_text() == "Hacker News"
+    assert page.locator(f"{hacker_news} .n").inner_text().startswith("1 hit")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/d/" in r.url else None)
+
+    # Two views from elsewhere: nothing moves before the 30 seconds are up ...
+    _view(service, namespace, {"p": "/", "r": "news.ycombinator.com"}, FIREFOX_UA)
+    _view(service, namespace, {"p": "/about", "r": "news.ycombinator.com"}, FIREFOX_UA)
+    page.clock.fast_forward("00:25")
+    page.wait_for_timeout(1000)
+    assert requests == []
+    assert page.inner_text("#today") == "1 (1 unique)"
+    # ... then one read of the page's own URL, and every figure follows, without a reload.
+    page.clock.fast_forward("00:06")
+    _until(page, lambda: page.inner_text("#period-hits"), "3")
+    assert requests == [dashboard]
+    assert page.inner_text("#today") == "3 (2 unique)"
+    assert page.inner_text("#uniques") == "2"
+    assert page.inner_text("#total") == "3"
+    assert page.locator(first_row).inner_text().split("\t")[1:] == ["3", "2"]
+    assert page.locator(f"{hacker_news} .n").inner_text().startswith("3 hits")
+    assert "3 hits" in page.get_attribute("svg.chart", "aria-label")
+    assert "/about" in page.locator("#top-pages").inner_text()
+    assert page.locator("details:has(#day-rows)").get_attribute("open") is not None
+    assert page.title().startswith(f"{namespace}/site: 3 hits")
+    assert axe_violations(page) == []
+    page.screenshot(path=str(_output() / "dashboard-private-live.png"), full_page=True)
+
+    # A hidden tab reads nothing; shown again after its read came due, it reads once.
+    _set_hidden(page, True)
+    _view(service, namespace, {"p": "/", "r": "news.ycombinator.com"}, CHROME_UA)
+    page.clock.fast_forward("00:31")
+    page.wait_for_timeout(1000)
+    assert len(requests) == 1
+    assert page.inner_text("#period-hits") == "3"
+    _set_hidden(page, False)
+    _until(page, lambda: page.inner_text("#period-hits"), "4")
+    assert len(requests) == 2
+    assert page.locator(f"{hacker_news} .n").inner_text().startswith("4 hits")
+
+    # The owner's cookie gone (run out): the read answers the locked page, and the figures
+    # stay as they were, not wiped.
+    page.context.clear_cookies()
+    _view(service, namespace, {"p": "/", "r": "news.ycombinator.com"}, CHROME_UA)
+    with page.expect_response(lambda r: r.url == dashboard) as answer:
+        page.clock.fast_forward("00:31")
+    assert "is private" in answer.value.text()
+    page.wait_for_timeout(500)
+    assert page.inner_text("#period-hits") == "4"
+    assert page.inner_text("#today") == "4 (2 unique)"
+    assert page.locator(f"{hacker_news} .n").inner_text().startswith("4 hits")
+    assert page.locator(first_row).inner_text().split("\t")[1:] == ["4", "2"]
+    assert page.title().startswith(f"{namespace}/site: 4 hits")
+
+    # A stranger (no cookie) still gets the locked page, with no figure on it.
+    stranger = page.context.browser.new_context(user_agent=CHROME_UA)
+    try:
+        locked = stranger.new_page()
+        locked.goto(dashboard)
+        assert "is private" in locked.content()
+        assert locked.locator("#cards, #total, #day-rows, #breakdowns").count() == 0
+        assert "Hacker News" not in locked.content()
+        assert axe_violations(locked) == []
+    finally:
+        stranger.close()

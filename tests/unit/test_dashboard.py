@@ -126,7 +126,11 @@ def test_private_dashboard_needs_the_key_and_sets_a_strict_owner_cookie(web):
     assert cookie["path"] == "/d/site/secret"
     opened = web.get("/d/site/secret")
     assert opened.status_code == 200
-    assert 'id="total">1<' in opened.content.decode()
+    # No stream (it needs the admin key): live.js reads the owner's page again every 30 s
+    body = opened.content.decode()
+    assert 'id="total" data-refresh="30">1<' in body
+    assert "data-live" not in body
+    assert key not in body  # the page never holds the admin key
 
 
 def test_visitors_never_get_a_cookie(web):

@@ -1,6 +1,7 @@
 // "Here now" on a public site's dashboard, kept fresh: the site's now endpoint
 // (/api/v1/counters/<namespace>/site/now) read every 30 seconds while the page is shown.
-// Without fetch, or on a private site, the figure stays as served.
+// Without fetch the figure stays as served. A private site's has no now endpoint to read
+// without the admin key: live.js reads its owner's whole page again every 30 seconds instead.
 (function () {
   var card = document.getElementById("here-now");
   var list = document.getElementById("here-now-pages");
