@@ -2,50 +2,22 @@
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.e2e.accessibility import axe_violations
-from tests.servers import REPO, http_get
+from tests.e2e.browsers import CHROME_UA, CHROMIUM, output_folder, watched_page
+from tests.servers import http_get
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
-CHROME_UA = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
 if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
     pytest.skip("Debian's chromium is missing (apt-get install chromium)", allow_module_level=True)
 
 
 @pytest.fixture
 def browser_page(live_service):
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    hosts: set[str] = set()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(user_agent=CHROME_UA)
-        page = context.new_page()
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: hosts.add(urlsplit(r.url).hostname or r.url))
+    with watched_page([]) as page:
         yield page
-        context.close()
-        browser.close()
-    assert errors == []  # CSP violations and script errors show up here
-    assert hosts <= {"127.0.0.1"}, hosts
-
-
-def _output() -> Path:
-    output = Path(os.environ.get("TEST_OUTPUT", REPO / "test-output"))
-    output.mkdir(exist_ok=True)
-    return output
 
 
 def test_create_hit_and_read_the_dashboard(live_service, browser_page):
@@ -74,7 +46,7 @@ def test_create_hit_and_read_the_dashboard(live_service, browser_page):
     assert page.locator("details tbody tr").count() == 90
     assert page.locator("#script").count() == 0  # a plain counter: no page-script snippet
     assert axe_violations(page) == []
-    page.screenshot(path=str(_output() / "dashboard.png"), full_page=True)
+    page.screenshot(path=str(output_folder() / "dashboard.png"), full_page=True)
     page.set_viewport_size({"width": 360, "height": 740})
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
     # The chart's labels stay readable (its 720-unit viewBox shrinks them with it) ...
@@ -89,7 +61,7 @@ def test_create_hit_and_read_the_dashboard(live_service, browser_page):
         ".filter(box => box.scrollHeight > box.clientHeight + 1).length"
     )
     assert clipped == 0
-    page.screenshot(path=str(_output() / "dashboard-360.png"), full_page=True)
+    page.screenshot(path=str(output_folder() / "dashboard-360.png"), full_page=True)
 
 
 def test_private_dashboard_without_and_with_the_key(live_service, browser_page):
@@ -181,14 +153,14 @@ def test_a_sites_breakdowns_are_ranked_bar_lists_readable_at_360_px(live_service
     assert hacker_news.endswith("3 hits\n1 visitor · 50%")  # in the row: touch, keyboard too
     assert "% converted" in page.locator("#b-event + ol").inner_text()
     assert axe_violations(page) == []
-    page.screenshot(path=str(_output() / "dashboard-site.png"), full_page=True)
+    page.screenshot(path=str(output_folder() / "dashboard-site.png"), full_page=True)
     page.set_viewport_size({"width": 360, "height": 740})
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
     font_px = page.evaluate(
         "parseFloat(getComputedStyle(document.querySelector('.bars li')).fontSize)"
     )
     assert font_px >= 12
-    page.screenshot(path=str(_output() / "dashboard-site-360.png"), full_page=True)
+    page.screenshot(path=str(output_folder() / "dashboard-site-360.png"), full_page=True)
     # A page's dashboard: titled by its path, with the way back to its site's
     page.click("ol.pages a >> nth=0")
     assert page.title().startswith("/ on bars.test")
@@ -210,7 +182,7 @@ def test_the_period_picker_by_keyboard_and_at_360_px(live_service, browser_page)
     page.set_viewport_size({"width": 360, "height": 740})
     page.goto(f"{live_service.url}/d/periods.test/home")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
-    page.screenshot(path=str(_output() / "dashboard-period-360.png"), full_page=True)
+    page.screenshot(path=str(output_folder() / "dashboard-period-360.png"), full_page=True)
 
     first = (today - timedelta(days=2)).isoformat()
     page.fill("#period-from", first)  # the date input, as a person's picker leaves it

@@ -8,13 +8,12 @@ import json
 import os
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.e2e.accessibility import axe_violations
-from tests.e2e.browsers import CHROME_UA, CHROMIUM
-from tests.servers import REPO, RedisServer, gunicorn_service
+from tests.e2e.browsers import CHROME_UA, CHROMIUM, output_folder, watched_page
+from tests.servers import RedisServer, gunicorn_service
 
 pytestmark = pytest.mark.e2e
 FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -44,31 +43,8 @@ def page_errors() -> list[str]:
 
 @pytest.fixture
 def browser_page(service, page_errors):
-    from playwright.sync_api import sync_playwright
-
-    errors = page_errors
-    hosts: set[str] = set()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(user_agent=CHROME_UA)
-        page = context.new_page()
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: hosts.add(urlsplit(r.url).hostname or r.url))
+    with watched_page(page_errors) as page:
         yield page
-        context.close()
-        browser.close()
-    assert errors == []  # CSP violations and script errors show up here
-    assert hosts <= {"127.0.0.1"}, hosts
-
-
-def _output() -> Path:
-    output = Path(os.environ.get("TEST_OUTPUT", REPO / "test-output"))
-    output.mkdir(exist_ok=True)
-    return output
 
 
 def _view(service, namespace: str, body: dict, agent: str) -> None:
@@ -91,21 +67,30 @@ def _until(page, read, expected, seconds: float = 12.0):
     assert read() == expected
 
 
+FIRST_ROW = "#day-rows tr:first-child"
+HACKER_NEWS = "#b-referrer + ol li:first-child"
+
+
+def _served_with_one_view(page) -> list[str]:
+    """The dashboard as served after one view through Hacker News, its table opened as a
+    reader leaves it; returns the reads of the page that follow, as they happen."""
+    page.click("details:has(#day-rows) summary")
+    assert page.inner_text("#today") == "1 (1 unique)"
+    assert page.inner_text("#period-hits") == "1"
+    assert page.locator(FIRST_ROW).inner_text().split("\t")[1:] == ["1", "1"]
+    assert page.locator(f"{HACKER_NEWS} .value").inner_text() == "Hacker News"
+    assert page.locator(f"{HACKER_NEWS} .n").inner_text().startswith("1 hit")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/d/" in r.url else None)
+    return requests
+
+
 def test_cards_chart_table_and_breakdowns_follow_the_live_stream(service, browser_page):
     namespace = "follow.test"
     _view(service, namespace, {"p": "/", "r": "news.ycombinator.com"}, CHROME_UA)
     page = browser_page
     page.goto(f"{service.url}/d/{namespace}/site?days=7")
-    page.click("details:has(#day-rows) summary")  # the table open, as a reader leaves it
-    assert page.inner_text("#today") == "1 (1 unique)"
-    assert page.inner_text("#period-hits") == "1"
-    first_row = "#day-rows tr:first-child"
-    assert page.locator(first_row).inner_text().split("\t")[1:] == ["1", "1"]
-    hacker_news = "#b-referrer + ol li:first-child"
-    assert page.locator(f"{hacker_news} .value").inner_text() == "Hacker News"
-    assert page.locator(f"{hacker_news} .n").inner_text().startswith("1 hit")
-    requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.url) if "/d/" in r.url else None)
+    requests = _served_with_one_view(page)
 
     # Two views from elsewhere: another visitor (another browser), through Hacker News too.
     _view(service, namespace, {"p": "/", "r": "news.ycombinator.com"}, FIREFOX_UA)
@@ -114,8 +99,8 @@ def test_cards_chart_table_and_breakdowns_follow_the_live_stream(service, browse
     _until(page, lambda: page.inner_text("#period-hits"), "3")
     assert page.inner_text("#uniques") == "2"
     assert page.inner_text("#total") == "3"
-    assert page.locator(first_row).inner_text().split("\t")[1:] == ["3", "2"]
-    assert page.locator(f"{hacker_news} .n").inner_text().startswith("3 hits")
+    assert page.locator(FIRST_ROW).inner_text().split("\t")[1:] == ["3", "2"]
+    assert page.locator(f"{HACKER_NEWS} .n").inner_text().startswith("3 hits")
     assert "3 hits" in page.get_attribute("svg.chart", "aria-label")
     assert page.locator("details:has(#day-rows)").get_attribute("open") is not None  # still open
     assert "/about" in page.locator("#top-pages").inner_text()
@@ -123,7 +108,7 @@ def test_cards_chart_table_and_breakdowns_follow_the_live_stream(service, browse
     assert len(requests) <= 2  # throttled: a read for the change, not one per event
     assert page.title().startswith("follow.test/site: 3 hits")
     assert axe_violations(page) == []
-    page.screenshot(path=str(_output() / "dashboard-live.png"), full_page=True)
+    page.screenshot(path=str(output_folder() / "dashboard-live.png"), full_page=True)
 
     # A hidden tab reads nothing: "Today" follows the event, the rest waits to be shown.
     page.evaluate(
@@ -141,7 +126,7 @@ def test_cards_chart_table_and_breakdowns_follow_the_live_stream(service, browse
         "document.dispatchEvent(new Event('visibilitychange'))"
     )
     _until(page, lambda: page.inner_text("#period-hits"), "4")
-    assert page.locator(f"{hacker_news} .n").inner_text().startswith("4 hits")
+    assert page.locator(f"{HACKER_NEWS} .n").inner_text().startswith("4 hits")
 
 
 def test_the_owner_sets_the_sites_time_zone_from_its_dashboard(service, browser_page, page_errors):
@@ -174,16 +159,16 @@ def test_the_owner_sets_the_sites_time_zone_from_its_dashboard(service, browser_
     assert page.inner_text("figcaption").endswith("per day in Europe/Paris")
     assert page.locator("#zone-name").input_value() == "Europe/Paris"
     assert axe_violations(page) == []
-    page.locator("#timezone").screenshot(path=str(_output() / "dashboard-zone.png"))
+    page.locator("#timezone").screenshot(path=str(output_folder() / "dashboard-zone.png"))
     page.set_viewport_size({"width": 360, "height": 740})
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
-    page.locator("#timezone").screenshot(path=str(_output() / "dashboard-zone-360.png"))
+    page.locator("#timezone").screenshot(path=str(output_folder() / "dashboard-zone-360.png"))
     # compared with the previous period: its dashed line, keyed in the caption
     page.goto(f"{service.url}/d/{namespace}/site?days=7&compare=previous")
     assert page.locator("svg.chart polyline.previous").count() == 1
     # (its zone: Europe/Paris, or UTC still in a worker that read it within the minute)
     assert "hits of the previous 7 days, per " in page.inner_text("figcaption")
-    page.locator("#chart").screenshot(path=str(_output() / "dashboard-compare-360.png"))
+    page.locator("#chart").screenshot(path=str(output_folder() / "dashboard-compare-360.png"))
     assert axe_violations(page) == []
     # The API's setting, the same (read where it is kept: another worker may answer the API
     # with the zone it read before for up to a minute, store/zones.py)
@@ -232,15 +217,7 @@ def test_the_owners_private_dashboard_reads_itself_again_every_30_seconds(servic
     assert page.get_attribute("#total", "data-refresh") == "30"
     assert page.get_attribute("#total", "data-live") is None
     assert key not in page.content()  # the page never holds the admin key
-    page.click("details:has(#day-rows) summary")  # the table open, as a reader leaves it
-    assert page.inner_text("#today") == "1 (1 unique)"
-    first_row = "#day-rows tr:first-child"
-    assert page.locator(first_row).inner_text().split("\t")[1:] == ["1", "1"]
-    hacker_news = "#b-referrer + ol li:first-child"
-    assert page.locator(f"{hacker_news} .value").inner_text() == "Hacker News"
-    assert page.locator(f"{hacker_news} .n").inner_text().startswith("1 hit")
-    requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.url) if "/d/" in r.url else None)
+    requests = _served_with_one_view(page)
 
     # Two views from elsewhere: nothing moves before the 30 seconds are up ...
     _view(service, namespace, {"p": "/", "r": "news.ycombinator.com"}, FIREFOX_UA)
@@ -256,14 +233,14 @@ def test_the_owners_private_dashboard_reads_itself_again_every_30_seconds(servic
     assert page.inner_text("#today") == "3 (2 unique)"
     assert page.inner_text("#uniques") == "2"
     assert page.inner_text("#total") == "3"
-    assert page.locator(first_row).inner_text().split("\t")[1:] == ["3", "2"]
-    assert page.locator(f"{hacker_news} .n").inner_text().startswith("3 hits")
+    assert page.locator(FIRST_ROW).inner_text().split("\t")[1:] == ["3", "2"]
+    assert page.locator(f"{HACKER_NEWS} .n").inner_text().startswith("3 hits")
     assert "3 hits" in page.get_attribute("svg.chart", "aria-label")
     assert "/about" in page.locator("#top-pages").inner_text()
     assert page.locator("details:has(#day-rows)").get_attribute("open") is not None
     assert page.title().startswith(f"{namespace}/site: 3 hits")
     assert axe_violations(page) == []
-    page.screenshot(path=str(_output() / "dashboard-private-live.png"), full_page=True)
+    page.screenshot(path=str(output_folder() / "dashboard-private-live.png"), full_page=True)
 
     # A hidden tab reads nothing; shown again after its read came due, it reads once.
     _set_hidden(page, True)
@@ -275,7 +252,7 @@ def test_the_owners_private_dashboard_reads_itself_again_every_30_seconds(servic
     _set_hidden(page, False)
     _until(page, lambda: page.inner_text("#period-hits"), "4")
     assert len(requests) == 2
-    assert page.locator(f"{hacker_news} .n").inner_text().startswith("4 hits")
+    assert page.locator(f"{HACKER_NEWS} .n").inner_text().startswith("4 hits")
 
     # The owner's cookie gone (run out): the read answers the locked page, and the figures
     # stay as they were, not wiped.
@@ -287,8 +264,8 @@ def test_the_owners_private_dashboard_reads_itself_again_every_30_seconds(servic
     page.wait_for_timeout(500)
     assert page.inner_text("#period-hits") == "4"
     assert page.inner_text("#today") == "4 (2 unique)"
-    assert page.locator(f"{hacker_news} .n").inner_text().startswith("4 hits")
-    assert page.locator(first_row).inner_text().split("\t")[1:] == ["4", "2"]
+    assert page.locator(f"{HACKER_NEWS} .n").inner_text().startswith("4 hits")
+    assert page.locator(FIRST_ROW).inner_text().split("\t")[1:] == ["4", "2"]
     assert page.title().startswith(f"{namespace}/site: 4 hits")
 
     # A stranger (no cookie) still gets the locked page, with no figure on it.
