@@ -112,10 +112,14 @@ def json_response(
 
 
 def error(request: HttpRequest, status: int, message: str) -> HttpResponse:
-    """An error in the request's language: JSON as the API answers (``{"error": ...}``, CORS,
-    JSONP) on the API's paths, one line of text elsewhere. Never cached."""
+    """An error in the request's language: JSON as the API answers (``{"error": ...}``,
+    JSONP, and CORS unless the route's view says otherwise: an admin route's answers are
+    readable by no other origin, its errors neither) on the API's paths, one line of text
+    elsewhere. Never cached."""
     if answer_format(request) == "json":
-        return json_response(request, {"error": message}, status=status)
+        match = getattr(request, "resolver_match", None)
+        cors = getattr(match.func, "cors", True) if match is not None else True
+        return json_response(request, {"error": message}, status=status, cors=cors)
     return text(f"{message}\n", status=status)
 
 

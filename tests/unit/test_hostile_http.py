@@ -89,6 +89,24 @@ def test_a_content_length_over_the_routes_limit_is_a_413_before_reading(
     assert store.total(HIT) is None
 
 
+@pytest.mark.parametrize(
+    ("path", "cors"),
+    [("/hit/hostile/http", True), ("/set/hostile/http", False), ("/update/hostile/http", False)],
+)
+def test_an_error_the_middleware_answers_keeps_the_routes_cors_choice(web, path, cors):
+    """A 413 before the view runs: readable by other origins only on a route whose own
+    answers are (the admin routes' are not)."""
+    response = web.post(
+        path,
+        content_type="text/plain",
+        CONTENT_LENGTH=str(FORM_BODY + 1),
+        **{"wsgi.input": Unread()},
+    )
+    assert response.status_code == 413
+    assert _is_json(response)
+    assert (response.get("Access-Control-Allow-Origin") == "*") is cors
+
+
 @pytest.mark.parametrize("length", ["\uff11\uff12", "-1", "1_0", "+5", "12 ", "0x10", "1e3", "²"])
 @pytest.mark.parametrize("path", ["/hit/hostile/http", "/e/example.com", "/count"])
 def test_a_content_length_that_is_not_ascii_digits_is_a_400(web, no_traceback, path, length):

@@ -80,6 +80,7 @@ def api_view(
             except errors.API_ERRORS as exc:  # the view's own: answered with its CORS
                 return errors.respond(request, exc, cors=cors, countapi=countapi)
 
+        wrapper.cors = cors  # what the middleware's answers on this route say (responses.error)
         return wrapper
 
     return decorate
