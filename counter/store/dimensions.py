@@ -31,6 +31,8 @@ from counter.store.keys import (
 )
 
 DIMENSIONS = ("referrer", "campaign", "browser", "os", "device", "country", "page", "event")
+# The per-page pairs' dimensions (scripts/dimensions.lua): values '<page path>\t<value>'.
+PAGE_PAIRS = tuple(f"@{dimension}" for dimension in (*PAGE_DIMENSIONS, "event"))
 OTHER = "(other)"  # values past a day's cap, and past a breakdown's rows
 
 _EVENT = scripts.load("event.lua")

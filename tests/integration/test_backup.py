@@ -140,3 +140,25 @@ def test_pages_imported_into_a_site_with_another_secret_move_to_it(real_store, t
     assert store.total(Counter("site", pages["/a"].key)) == 10
     site_keys = {c.key for c in store.iter_counters(namespace="site")} - {"home", "site"}
     assert site_keys == {pages["/a"].key, pages["/b"].key}
+
+
+@pytest.mark.parametrize(
+    ("dimensions", "message"),
+    [
+        ({"@page": {"/\tx": [1, 1]}}, "'@page' is not a dimension with per-page pairs"),
+        ({"@": {"/\tx": [1, 1]}}, "'@' is not a dimension with per-page pairs"),
+        ({"@referrer": {"news.example": [1, 1]}}, "is not a per-page pair"),
+        ({"@referrer": {"\tnews.example": [1, 1]}}, "is not a per-page pair"),
+        ({"@event": {"/a\nb\tsignup": [1, 1]}}, "is not a per-page pair"),
+        ({"@referrer": ["/\tx"]}, "'@referrer' is not a dimension's object"),
+        ({"@campaign": {"/\tspring": [1]}}, r"\['/\\tspring'\] must be \[hits, visitors\]"),
+        ({"@country": {"/\tGB": [1, -1]}}, "must be 0 or more"),
+    ],
+)
+def test_a_malformed_per_page_pair_is_refused(real_store, tmp_path, dimensions, message):
+    path = tmp_path / "bad.jsonl"
+    record = {"namespace": "shop.example", "key": "site", "dimensions": {"20260310": dimensions}}
+    path.write_text(json.dumps(record) + "\n")
+    with pytest.raises(CommandError, match=rf"line 1: dimensions\[20260310\].*{message}"):
+        call_command("import_counters", str(path), stdout=StringIO())
+    assert get_client().keys("*") == []
