@@ -5,9 +5,15 @@
      "hll": {"20261125": "<base64 of the day's raw HyperLogLog>"},
      "hll_ttl": {"20261125": 34473600},
      "meta": {"created": "...", ...}, "pages": {"p.0f...": 12},
-     "dimensions": {"20261125": {"country": {"GB": [7, 5]}}}}
+     "dimensions": {"20261125": {"country": {"GB": [7, 5]},
+                                 "@referrer": {"/pricing\tnews.example": [2, 2]}}}}
 
-"dimensions" (a site's only): per day, dimension and value, [hits, visitors].
+"dimensions" (a site's only): per day, dimension and value, [hits, visitors]. The per-page
+pairs (a breakdown's ?page=, ?referrer=, ?campaign=) are dimensions too: '@' and one of
+the dimensions a page has (store.PAGE_PAIRS: '@referrer', '@campaign', '@browser', '@os',
+'@device', '@country', '@event'), each value '<page path>\t<value>', or '(other)' for the
+pairs past the day's cap. A backup made before they were carried has none: it imports as
+before, and the pairs already there are kept.
 
 An import reads and checks the whole file before it writes anything; an error names the line.
 """
@@ -74,18 +80,39 @@ def _hll(item, what: str) -> bytes:
     return raw
 
 
+def _pair(value: str, what: str) -> None:
+    """A per-page pair's value: '<page path>\t<value>' on one line, or the cap's '(other)'."""
+    if value == store.dimensions.OTHER:
+        return
+    path, tab, _ = value.partition("\t")
+    if not tab or not path or "\n" in value:
+        raise BackupError(
+            f"{what}: {value!r} is not a per-page pair ('<page path>\\t<value>' on one line)"
+        )
+
+
 def _dimensions(item, what: str) -> dict:
-    """One day's dimensions: {dimension: {value: [hits, visitors]}}."""
+    """One day's dimensions: {dimension: {value: [hits, visitors]}}, the per-page pairs'
+    ('@<dimension>', store.PAGE_PAIRS) included."""
     if not isinstance(item, dict):
         raise BackupError(f"{what} must be an object of dimensions")
     for dimension, values in item.items():
-        if dimension not in store.DIMENSIONS or not isinstance(values, dict):
+        if dimension.startswith("@") and dimension not in store.PAGE_PAIRS:
+            raise BackupError(
+                f"{what}: {dimension!r} is not a dimension with per-page pairs "
+                f"(one of {', '.join(store.PAGE_PAIRS)})"
+            )
+        if dimension not in (*store.DIMENSIONS, *store.PAGE_PAIRS) or not isinstance(values, dict):
             raise BackupError(f"{what}: {dimension!r} is not a dimension's object")
         for value, figures in values.items():
+            named = value
+            if dimension in store.PAGE_PAIRS:
+                _pair(value, f"{what}[{dimension}]")
+                named = repr(value)  # its tab shown
             if not (isinstance(figures, list) and len(figures) == 2):
-                raise BackupError(f"{what}[{dimension}][{value}] must be [hits, visitors]")
+                raise BackupError(f"{what}[{dimension}][{named}] must be [hits, visitors]")
             for figure in figures:
-                _int(figure, f"{what}[{dimension}][{value}]")
+                _int(figure, f"{what}[{dimension}][{named}]")
     return item
 
 

@@ -42,6 +42,7 @@ from counter.store.counters import (
 )
 from counter.store.dimensions import (
     DIMENSIONS,
+    PAGE_PAIRS,
     Row,
     breakdown,
     breakdowns,
@@ -80,6 +81,7 @@ __all__ = [
     "OTHER_PAGE_KEY",
     "OTHER_PAGE_PATH",
     "PAGE_DIMENSIONS",
+    "PAGE_PAIRS",
     "ZONE_NAMES",
     "CounterAtLimit",
     "CounterFigures",

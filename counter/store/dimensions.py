@@ -31,6 +31,8 @@ from counter.store.keys import (
 )
 
 DIMENSIONS = ("referrer", "campaign", "browser", "os", "device", "country", "page", "event")
+# The per-page pairs' dimensions (scripts/dimensions.lua): values '<page path>\t<value>'.
+PAGE_PAIRS = tuple(f"@{dimension}" for dimension in (*PAGE_DIMENSIONS, "event"))
 OTHER = "(other)"  # values past a day's cap, and past a breakdown's rows
 
 _EVENT = scripts.load("event.lua")
@@ -274,8 +276,11 @@ def _rank(
 Days = dict[str, dict[str, dict[str, list[int]]]]  # day -> dimension -> value -> [hits, visitors]
 
 
-def _read(site: Counter, span: list[str], dimension: str | None = None) -> Days:
-    """The days' aggregates (of one dimension, or all), visitors included.
+def _read(
+    site: Counter, span: list[str], dimension: str | None = None, *, pairs: bool = False
+) -> Days:
+    """The days' aggregates (of one dimension, or all), visitors included; with ``pairs``
+    (``dimension`` None) the per-page pairs' (PAGE_PAIRS) too, as a backup carries them.
 
     A settled day's dimension is one field of lines (``value\\thits\\tvisitors``): one
     pipeline of HMGETs reads every settled day, and Redis does little. The days not settled
@@ -283,6 +288,10 @@ def _read(site: Counter, span: list[str], dimension: str | None = None) -> Days:
     of days a call at most, so that no call holds Redis long."""
     prefix = site_prefix(site)
     names = DIMENSIONS if dimension is None else (dimension,)
+    if pairs:
+        if dimension is not None:
+            raise ValueError("pairs= reads every dimension")
+        names = (*DIMENSIONS, *PAGE_PAIRS)
     fields = ["settled", *(f"s|{name}" for name in names), *(f"#|{name}" for name in DIMENSIONS)]
     read: Days = {}
     live: list[str] = []
@@ -299,7 +308,7 @@ def _read(site: Counter, span: list[str], dimension: str | None = None) -> Days:
         for name, text in zip(names, values[1 : 1 + len(names)], strict=True):
             if text:
                 read.setdefault(day, {})[name] = _lines(text)
-    wanted = "h|" if dimension is None else f"h|{dimension}|"
+    wanted = ("h|*" if pairs else "h|") if dimension is None else f"h|{dimension}|"
     for start in range(0, len(live), _LIVE_DAYS_A_CALL):
         chunk = live[start : start + _LIVE_DAYS_A_CALL]
         with STORE_ERRORS:
@@ -355,16 +364,22 @@ def delete(site: Counter, *, now: datetime | None = None) -> int:
 
 
 def export(site: Counter, *, now: datetime | None = None) -> Days:
-    """The site's dimensions, visitors counted, for a backup."""
-    return _read(site, _retained(now))
+    """The site's dimensions, visitors counted, for a backup: settled days and days not
+    settled yet alike, the per-page pairs ('@<dimension>', values '<page path>\\t<value>',
+    PAGE_PAIRS) included."""
+    return _read(site, _retained(now), pairs=True)
 
 
 def restore(site: Counter, exported: Days, *, pipe) -> None:
     """Add exported dimensions to the site, as settled days (on the caller's pipeline): each
     day's figures are added to those already there (read first, a day not settled yet
-    included: that day is settled by the import, and its HyperLogLogs go). A backup carries
-    no per-page pairs (``?page=``): those of a day it is merged into are dropped."""
-    there = _read(site, sorted(exported))
+    included: that day is settled by the import, and its HyperLogLogs go). The per-page
+    pairs ('@<dimension>') are merged like the rest; an old backup without them keeps those
+    already there. Each dimension's count of values ('#|', what the daily caps are checked
+    against) is its values', the per-page pairs' without their whole '(other)' (pairs past
+    DIMENSION_PAGE_VALUES_PER_DAY, which scripts/dimensions.lua does not count). A merge can
+    leave a day past a cap: nothing is folded into '(other)', so no figure is lost."""
+    there = _read(site, sorted(exported), pairs=True)
     for day, by_dimension in exported.items():
         name = dimensions_key(site, day)
         merged = there.get(day, {})
@@ -378,17 +393,11 @@ def restore(site: Counter, exported: Days, *, pipe) -> None:
             for d, values in merged.items()
             for v in values
         ]
-        with STORE_ERRORS:  # a live day's per-page pairs (not in a backup) go with it
-            fields = get_client().hkeys(name)
-        hlls += [
-            dimension_visitors_key(site, day, field[2:].decode("utf-8", "surrogateescape"))
-            for field in fields
-            if field.startswith(b"h|@")
-        ]
         pipe.delete(name, *hlls)
         for dimension, values in merged.items():
             lines = (f"{value}\t{hits}\t{visitors}" for value, (hits, visitors) in values.items())
             pipe.hset(name, f"s|{dimension}", "\n".join(lines))
-            pipe.hset(name, f"#|{dimension}", len(values))
+            counted = len(values) - (dimension in PAGE_PAIRS and OTHER in values)
+            pipe.hset(name, f"#|{dimension}", counted)
         pipe.hset(name, "settled", 1)
         pipe.expire(name, _ttl())
