@@ -24,9 +24,19 @@ from counter.store.keys import counter_key
 ZONE_KEPT_SECONDS = 60  # a PATCH reaches every worker within this
 _ZONES_KEPT = 10_000  # sites whose zone a process keeps (then it forgets them all)
 DEFAULT_ZONE = "UTC"
-# The zones this server knows (its tz database: the system's, or the tzdata package): the
-# names an owner may choose (the API's OpenAPI enum, the dashboard's select).
-ZONE_NAMES = tuple(sorted(available_timezones()))
+# The IANA zones this server knows (its tz database: the system's, or the tzdata package): the
+# names an owner may choose (the API's OpenAPI enum, the dashboard's select). A system's
+# database also holds files that are no IANA zone: "localtime" (the server's own zone),
+# "Factory", and the posix/ and right/ copies (right/ counts leap seconds).
+_NOT_IANA = {"localtime", "Factory", "posixrules"}
+ZONE_NAMES = tuple(
+    sorted(
+        name
+        for name in available_timezones()
+        if name not in _NOT_IANA and not name.startswith(("posix/", "right/"))
+    )
+)
+_ZONE_SET = frozenset(ZONE_NAMES)
 
 
 class UnknownZone(ValueError):
@@ -36,7 +46,7 @@ class UnknownZone(ValueError):
 def parse_zone(name: str) -> ZoneInfo:
     """The zone named ``name`` (``Europe/Paris``), or UnknownZone naming it."""
     try:
-        if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+        if name not in _ZONE_SET:  # never a path, nor a file of the database that is no zone
             raise ValueError
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):

@@ -76,6 +76,12 @@ def test_setting_the_zone_needs_the_key_a_known_zone_and_the_site(any_store, cli
     assert "Mars/Olympus_Mons" in unknown.json()["error"]
     for bad in ({}, {"timezone": ""}, {"timezone": "../../etc/passwd"}):
         assert _patch(client, bad).status_code == 400
+    # Files of a system's tz database that are no IANA zone: the server's own, a leap-second
+    # copy, a POSIX copy, "Factory"; and a name in the wrong case.
+    for not_iana in ("localtime", "right/Asia/Tokyo", "posix/Asia/Tokyo", "Factory", "asia/tokyo"):
+        refused = _patch(client, {"timezone": not_iana})
+        assert refused.status_code == 400, not_iana
+        assert not_iana not in zones.ZONE_NAMES
     store.claim(SITE, admin_key_sha256=store_hash("owner-key"), private=None)
     assert _patch(client, {"timezone": "Asia/Tokyo"}, token="owner-key").status_code == 200
     assert client.get(URL).json()["timezone"] == "Asia/Tokyo"
