@@ -71,6 +71,17 @@ def test_gunicorns_access_log_writes_no_address(tmp_path):
     assert (tmp_path / "access.log").read_text() == "GET /count/from/[address] 200\n"
 
 
+def test_a_line_quoting_a_strangers_path_stays_one_line_without_control_characters(tmp_path):
+    config = Config()
+    config.set("accesslog", str(tmp_path / "access.log"))
+    logger = PrivateLogger(config)
+    logger.access_log.info("%s 404", "GET /e/x\nGET /forged 200\r\x1b[31m\x00\x7f\ttab")
+    for handler in logger.access_log.handlers:
+        handler.close()
+    written = (tmp_path / "access.log").read_text()
+    assert written == "GET /e/x\\x0aGET /forged 200\\x0d\\x1b[31m\\x00\\x7f\ttab 404\n"
+
+
 def test_a_500_is_logged_with_route_method_and_traceback(client, caplog, monkeypatch, settings):
     settings.DEBUG = False
 
