@@ -165,6 +165,8 @@ class RequestGuardMiddleware:
             response = _hosts.check(request)  # None, or the refusal
         if response is None:
             response = self.get_response(request)
+            if response.status_code == 405 and not response.content:
+                response = _not_allowed(request, response)
         if request.method == "HEAD":
             _drop_body(response)
         return response
@@ -182,6 +184,15 @@ class RequestGuardMiddleware:
         if limit is not None and (len(length) > 15 or int(length) > limit):
             return error(request, 413, f"Request body too large: at most {limit} bytes here")
         return None
+
+
+def _not_allowed(request: HttpRequest, refused: HttpResponse) -> HttpResponse:
+    """Django's 405 (require_http_methods) says nothing but its Allow header: the same, with
+    a message in the request's language (JSON on the API, text elsewhere)."""
+    allowed = refused.get("Allow", "")
+    response = error(request, 405, f"Method not allowed: use {allowed}")
+    response["Allow"] = allowed
+    return response
 
 
 class _Hosts:

@@ -521,3 +521,23 @@ def test_head_and_prefetches_do_not_write(client, url, headers):
     assert "GET" in response["Allow"]
     assert store.total(Counter("heads", "made")) is None
     assert store.total(Counter("heads", "counted")) == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed", "is_json"),
+    [
+        ("get", "/e/example.com", "POST", False),  # the beacon
+        ("get", "/d/hostile.example/site/timezone", "POST", False),  # the zone form
+        ("post", "/count", "GET", False),
+        ("delete", "/api/openapi.json", "GET", True),
+    ],
+)
+def test_a_method_a_route_refuses_is_a_405_that_says_so(web, method, path, allowed, is_json):
+    """Django's 405 has only its Allow header: the answer says what to use, in the route's
+    language."""
+    response = getattr(web, method)(path)
+    assert response.status_code == 405
+    assert allowed in response["Allow"]
+    message = _error(response) if is_json else response.content.decode()
+    assert f"Method not allowed: use {response['Allow']}" in message
+    assert is_json or response["Content-Type"].startswith("text/plain")

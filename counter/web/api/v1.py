@@ -6,6 +6,7 @@ import io
 import json
 
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_safe
 
 from counter import store
 from counter.domain.periods import BadPeriod, Period, from_query
@@ -192,8 +193,9 @@ def counter_csv(request: HttpRequest, counter: Counter) -> HttpResponse:
     return response
 
 
+@require_safe
 def openapi_json(request: HttpRequest) -> HttpResponse:
-    """The OpenAPI document of this API."""
+    """The OpenAPI document of this API (GET and HEAD: it answered any method)."""
     from counter.web.openapi import document
 
     response = HttpResponse(json.dumps(document(), indent=2), content_type="application/json")
