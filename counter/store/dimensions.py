@@ -285,27 +285,37 @@ def _read(
     A settled day's dimension is one field of lines (``value\\thits\\tvisitors``): one
     pipeline of HMGETs reads every settled day, and Redis does little. The days not settled
     yet (today, normally alone) are read by a script that counts their HyperLogLogs, a week
-    of days a call at most, so that no call holds Redis long."""
+    of days a call at most, so that no call holds Redis long. A day's imported figures
+    ('i|<dimension>' lines, written by ``restore`` into a day that was live) are added to
+    either: the same HMGET reads them."""
     prefix = site_prefix(site)
     names = DIMENSIONS if dimension is None else (dimension,)
     if pairs:
         if dimension is not None:
             raise ValueError("pairs= reads every dimension")
         names = (*DIMENSIONS, *PAGE_PAIRS)
-    fields = ["settled", *(f"s|{name}" for name in names), *(f"#|{name}" for name in DIMENSIONS)]
+    counts = 1 + len(names)  # where the '#|' fields start in a reply
+    fields = [
+        "settled",
+        *(f"s|{name}" for name in names),
+        *(f"#|{name}" for name in DIMENSIONS),
+        *(f"i|{name}" for name in names),
+    ]
     read: Days = {}
     live: list[str] = []
+    imported: dict[str, list] = {}  # day -> its 'i|' fields (restore's, a live day's)
     with STORE_ERRORS:
         pipe = get_client().pipeline(transaction=False)
         for day in span:
             pipe.hmget(dimensions_key(site, day), fields)
         replies = pipe.execute()
     for day, values in zip(span, replies, strict=True):
+        imported[day] = values[counts + len(DIMENSIONS) :]
         if values[0] is None:  # not settled: live, or no such day
-            if any(value is not None for value in values[1 + len(names) :]):
+            if any(value is not None for value in values[counts:]):
                 live.append(day)
             continue
-        for name, text in zip(names, values[1 : 1 + len(names)], strict=True):
+        for name, text in zip(names, values[1:counts], strict=True):
             if text:
                 read.setdefault(day, {})[name] = _lines(text)
     wanted = ("h|*" if pairs else "h|") if dimension is None else f"h|{dimension}|"
@@ -317,6 +327,13 @@ def _read(
             for i in range(0, len(rows), 3):
                 name, _, value = rows[i].decode("utf-8", "surrogateescape").partition("|")
                 read.setdefault(day, {}).setdefault(name, {})[value] = [rows[i + 1], rows[i + 2]]
+    for day, texts in imported.items():
+        for name, text in zip(names, texts, strict=True):
+            if text:
+                into = read.setdefault(day, {}).setdefault(name, {})
+                for value, (hits, visitors) in _lines(text).items():
+                    before = into.get(value, [0, 0])
+                    into[value] = [before[0] + hits, before[1] + visitors]
     return read
 
 
@@ -371,17 +388,49 @@ def export(site: Counter, *, now: datetime | None = None) -> Days:
 
 
 def restore(site: Counter, exported: Days, *, pipe) -> None:
-    """Add exported dimensions to the site, as settled days (on the caller's pipeline): each
-    day's figures are added to those already there (read first, a day not settled yet
-    included: that day is settled by the import, and its HyperLogLogs go). The per-page
-    pairs ('@<dimension>') are merged like the rest; an old backup without them keeps those
-    already there. Each dimension's count of values ('#|', what the daily caps are checked
-    against) is its values', the per-page pairs' without their whole '(other)' (pairs past
-    DIMENSION_PAGE_VALUES_PER_DAY, which scripts/dimensions.lua does not count). A merge can
-    leave a day past a cap: nothing is folded into '(other)', so no figure is lost."""
-    there = _read(site, sorted(exported), pairs=True)
+    """Add exported dimensions to the site (on the caller's pipeline), each day's figures to
+    those already there. The per-page pairs ('@<dimension>') are merged like the rest; an old
+    backup without them keeps those already there.
+
+    A settled day, or a day absent before the site's yesterday, is written settled: its
+    figures read first (imported ones included) and the merge written as its 's|' lines.
+    A live day (not settled; or absent from the site's yesterday on, which a page view may
+    still open) stays live: its 'h|' fields and HyperLogLogs are left to the page views, and
+    the imported figures are added to its 'i|<dimension>' lines (value, hits, visitors),
+    which every read adds (``_read``) and settling keeps (scripts/dimensions.lua settles the
+    'h|' fields only). Writing such a day settled, as an import once did, lost the views
+    counted after it: they went on into 'h|' fields that neither a read of a settled day nor
+    the next day's settling looks at. Separate fields keep the hit path as it was (a page
+    view does no more work) where folding late 'h|' fields into a settled day would have had
+    every settled day's read and settle look for them.
+
+    Each dimension's count of values ('#|', what the daily caps are checked against) is its
+    values', the per-page pairs' without their whole '(other)' (pairs past
+    DIMENSION_PAGE_VALUES_PER_DAY, which scripts/dimensions.lua does not count); on a live
+    day the values new to it are added. A page view of an imported value not viewed yet that
+    day counts it again: the cap comes early, no figure is lost. A merge can leave a day past
+    a cap: nothing is folded into '(other)', so no figure is lost."""
+    days = sorted(exported)
+    names = (*DIMENSIONS, *PAGE_PAIRS)
+    with STORE_ERRORS:
+        reading = get_client().pipeline(transaction=False)
+        for day in days:
+            key = dimensions_key(site, day)
+            reading.hmget(key, ["settled", *(f"i|{name}" for name in names)])
+            reading.hkeys(key)
+        replies = reading.execute()
+    yesterday = day_field(zones.local_date(site) - timedelta(days=1))
+    live: dict[str, tuple[dict, list]] = {}  # day -> its 'i|' texts by name, its fields
+    for i, day in enumerate(days):
+        values, keys = replies[2 * i], replies[2 * i + 1]
+        if values[0] is None and (keys or day >= yesterday):
+            live[day] = (dict(zip(names, values[1:], strict=True)), keys)
+    there = _read(site, [day for day in days if day not in live], pairs=True)
     for day, by_dimension in exported.items():
         name = dimensions_key(site, day)
+        if day in live:
+            _restore_live(name, *live[day], by_dimension, pipe)
+            continue
         merged = there.get(day, {})
         for dimension, values in by_dimension.items():
             into = merged.setdefault(dimension, {})
@@ -395,9 +444,40 @@ def restore(site: Counter, exported: Days, *, pipe) -> None:
         ]
         pipe.delete(name, *hlls)
         for dimension, values in merged.items():
-            lines = (f"{value}\t{hits}\t{visitors}" for value, (hits, visitors) in values.items())
-            pipe.hset(name, f"s|{dimension}", "\n".join(lines))
+            pipe.hset(name, f"s|{dimension}", _text(values))
             counted = len(values) - (dimension in PAGE_PAIRS and OTHER in values)
             pipe.hset(name, f"#|{dimension}", counted)
         pipe.hset(name, "settled", 1)
         pipe.expire(name, _ttl())
+
+
+def _restore_live(
+    name: str, imported: dict, fields: list, by_dimension: dict[str, dict[str, list[int]]], pipe
+) -> None:
+    """``restore`` into a live day (its hash ``name``): the exported figures added to its
+    'i|' lines (``imported``: dimension -> text), its count of values raised by the values
+    new to the day (in neither its 'h|' ``fields`` nor its 'i|' lines)."""
+    counted = {field.decode("utf-8", "surrogateescape") for field in fields}
+    for dimension, values in by_dimension.items():
+        text = imported.get(dimension)
+        merged = _lines(text) if text else {}
+        new = sum(
+            value not in merged
+            and f"h|{dimension}|{value}" not in counted
+            and not (dimension in PAGE_PAIRS and value == OTHER)
+            for value in values
+        )
+        for value, (hits, visitors) in values.items():
+            before = merged.get(value, [0, 0])
+            merged[value] = [before[0] + hits, before[1] + visitors]
+        if merged:
+            pipe.hset(name, f"i|{dimension}", _text(merged))
+        if new:
+            pipe.hincrby(name, f"#|{dimension}", new)
+    if not fields:  # a day no view opened yet; an opened one expires as its first view set
+        pipe.expire(name, _ttl())
+
+
+def _text(values: dict[str, list[int]]) -> str:
+    """A dimension's values as lines ``value\thits\tvisitors`` ('s|', 'i|' fields)."""
+    return "\n".join(f"{value}\t{hits}\t{visitors}" for value, (hits, visitors) in values.items())

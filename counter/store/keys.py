@@ -22,7 +22,9 @@ here, so a name can never break the tag. Fields:
                                             and timezone (IANA; its days begin there)
     x:<day>  (sites) the day's dimensions   h|<dim>|<value> hits, #|<dim> values kept;
                                             once settled: s|<dim> lines of value, hits,
-                                            visitors, and settled; expires after
+                                            visitors, and settled; i|<dim> such lines, an
+                                            import's into a live day (kept when settled,
+                                            added by reads); expires after
                                             COUNTER_RETENTION_DAYS
     xu:<day>:<dim>|<value>  a value's visitors (HyperLogLog) until the day is settled
                             (scripts/dimensions.lua; docs/DIMENSIONS.md); a page's own

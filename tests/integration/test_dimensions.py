@@ -205,16 +205,90 @@ def test_events_share_the_visitors_rate_window_with_page_views(any_store, client
     assert _rows(client, "event") == {"signup": (3, 2)}
 
 
-@pytest.mark.real_redis
-def test_an_import_merged_into_a_live_day_adds_and_settles_it(real_store, client, day):
+def _import_merged(lines: list | None = None) -> None:
     from counter.domain.backup_format import export_lines, read_backup
 
-    _send(client, {"p": "/", "s": "newsletter"})
-    lines = list(export_lines([SITE]))
-    for counter, data in read_backup(lines):
+    for counter, data in read_backup(lines or list(export_lines([SITE]))):
         store.import_counter(counter, data, replace=False)
-    assert _rows(client, "campaign") == {"newsletter": (2, 2)}
-    assert get_client().keys("*shop.example/site}:xu:*") == []  # settled by the import
+
+
+def _page_rows(dimension: str, **narrowed) -> dict[str, tuple[int, int]]:
+    rows = store.page_breakdown(SITE, dimension, **narrowed)
+    return {row.value: (row.hits, row.visitors) for row in rows}
+
+
+def _day_rows(on, dimension: str) -> dict[str, tuple[int, int]]:
+    rows = store.breakdown(SITE, dimension, first=on, last=on)
+    return {row.value: (row.hits, row.visitors) for row in rows}
+
+
+@pytest.mark.real_redis
+def test_views_after_an_import_merged_into_a_live_day_are_counted(real_store, client, day):
+    from datetime import UTC, datetime
+
+    today = datetime(2026, 3, 10).date()
+    _send(client, {"p": "/", "r": "www.news.example", "s": "newsletter"})
+    _import_merged()  # into itself: today's figures doubled
+    _send(client, {"p": "/", "r": "www.news.example", "s": "newsletter"}, address=US)
+    _send(client, {"p": "/", "r": "www.search.example"})  # a value new since the import
+
+    def exact() -> None:
+        # live: 2 views (GB, US), imported: 1 (GB), added as visitor-days are
+        assert _day_rows(today, "referrer") == {"news.example": (3, 3), "search.example": (1, 1)}
+        assert _day_rows(today, "campaign") == {"newsletter": (3, 3)}
+        assert _day_rows(today, "page") == {"/": (4, 3)}
+        assert _page_rows("referrer", page="/", first=today, last=today) == {
+            "news.example": (3, 3),
+            "search.example": (1, 1),
+        }
+        assert _page_rows("page", referrer="news.example", first=today, last=today) == {"/": (3, 3)}
+        assert _page_rows("page", campaign="newsletter", first=today, last=today) == {"/": (3, 3)}
+
+    exact()
+    assert _rows(client, "referrer") == {"news.example": (3, 3), "search.example": (1, 1)}
+    assert {r.value: r.hits for r in store.breakdowns(SITE, days=1)["referrer"]} == {
+        "news.example": 3,
+        "search.example": 1,
+    }
+    prefix = store.dimensions.site_prefix(SITE)
+    stored = get_client().hgetall(f"{prefix}x:20260310")
+    assert b"settled" not in stored  # kept live: the views' own figures still counted in h|
+    assert stored[b"#|referrer"] == b"2"
+
+    day.set(datetime(2026, 3, 11, 12, 0, tzinfo=UTC))
+    _send(client, {"p": "/later"})  # the day's first view settles yesterday
+    stored = get_client().hgetall(f"{prefix}x:20260310")
+    assert b"settled" in stored
+    assert not [f for f in stored if f.startswith(b"h|")]
+    assert b"i|referrer" in stored  # the imported lines, kept: reads add them
+    assert get_client().keys("*shop.example/site}:xu:20260310:*") == []
+    exact()  # settled: its own lines and the imported ones, added
+    assert _rows(client, "referrer", days=2) == {
+        "news.example": (3, 3),
+        "search.example": (1, 1),
+        "(none)": (1, 1),
+    }
+
+    _import_merged()  # into a settled day: written settled, the imported lines folded in
+    stored = get_client().hgetall(f"{prefix}x:20260310")
+    assert b"settled" in stored
+    assert not [f for f in stored if f.startswith(b"i|")]
+    assert _day_rows(today, "referrer") == {"news.example": (6, 6), "search.example": (2, 2)}
+    assert _page_rows("page", referrer="news.example", first=today, last=today) == {"/": (6, 6)}
+
+
+@pytest.mark.real_redis
+def test_views_after_an_import_into_a_day_not_opened_yet_are_counted(real_store, client, day):
+    from counter.domain.backup_format import export_lines
+
+    _send(client, {"p": "/", "r": "www.news.example"})
+    lines = list(export_lines([SITE]))
+    get_client().delete(*get_client().keys("*shop.example/site}:x*"))  # today not opened yet
+    _import_merged(lines)  # today's dimensions from another server's backup
+    _send(client, {"p": "/", "r": "www.news.example"}, address=US)
+    _send(client, {"p": "/", "r": "www.news.example"})
+    assert _rows(client, "referrer") == {"news.example": (3, 3)}
+    assert _page_rows("page", referrer="news.example", days=1) == {"/": (3, 3)}
 
 
 def test_a_kept_breakdown_keeps_the_days_before_today_and_reads_today_fresh(any_store, client, day):
