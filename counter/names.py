@@ -16,6 +16,18 @@ _NAME = re.compile(NAME_PATTERN)
 _LEGACY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
+# The JSON API's paths (CountAPI's routes and /api/): their errors are JSON, whoever answers
+# them (counter.web.responses.answer_format for the app, the gevent worker's own refusals in
+# visitorsite/gunicorn_workers.py, which must not import Django). Decided by the path alone.
+API_PATH_PREFIXES = ("/api/", "/hit/", "/get/", "/info/", "/set/", "/update/", "/reset/",
+                     "/delete/", "/create", "/stats")  # fmt: skip
+
+
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` (a request's path, without its query) is the JSON API's."""
+    return path.startswith(API_PATH_PREFIXES)
+
+
 class InvalidName(ValueError):
     """A namespace or key outside ``^[A-Za-z0-9_.-]{3,64}$``, or made of dots only."""
 

@@ -11,9 +11,12 @@ worker's own short answers. Nothing here touches a socket, so all of it is unit-
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import unquote
 
+from counter.names import is_api_path
 from visitorsite.environment import env_count, env_float
 
 
@@ -108,12 +111,27 @@ class Refusal:
     @property
     def answer(self) -> bytes:
         """The whole answer, short plain text, in one piece."""
-        body = self.text.encode() + b"\n"
+        return self._answer("text/plain; charset=utf-8", self.text.encode() + b"\n")
+
+    @property
+    def json_answer(self) -> bytes:
+        """The same answer as the JSON API's errors are (docs/API.md): ``{"error": text}``."""
+        return self._answer("application/json", json.dumps({"error": self.text}).encode())
+
+    def answer_to(self, path: str | None) -> bytes:
+        """The answer for a request to ``path`` (percent-encoded, as on the request line; None
+        when the request line was not read): JSON on the API's paths (counter.names, the
+        rule the app's own errors follow), plain text elsewhere."""
+        if path is not None and is_api_path(unquote(path)):
+            return self.json_answer
+        return self.answer
+
+    def _answer(self, content_type: str, body: bytes) -> bytes:
         retry = f"Retry-After: {self.retry_after}\r\n" if self.retry_after is not None else ""
         head = (
             f"HTTP/1.1 {self.status} {self.reason}\r\n"
             "Connection: close\r\n"
-            "Content-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Type: {content_type}\r\n"
             f"Content-Length: {len(body)}\r\n"
             f"{retry}"
             "\r\n"

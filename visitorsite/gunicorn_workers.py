@@ -262,7 +262,8 @@ class GeventWorker(_GeventWorker):
             return
         if isinstance(exc, _Late):
             deadline = self._first_deadline.get(gevent.getcurrent(), time.monotonic())
-            self._refuse(client, LATE, "-", deadline - self.limits.request_deadline)
+            started = deadline - self.limits.request_deadline
+            self._refuse(client, LATE, "-", started, getattr(req, "path", None))
             return
         super().handle_error(req, client, addr, exc)
 
@@ -278,7 +279,7 @@ class GeventWorker(_GeventWorker):
             started = time.monotonic()
             refusal = self._read_body(req, sock, deadline or started + self.limits.request_deadline)
             if refusal is not None:
-                self._refuse(sock, refusal, req.method, started)
+                self._refuse(sock, refusal, req.method, started, req.path)
                 raise StopIteration  # gunicorn's keep-alive loop: close the connection
         answered = super().handle_request(listener_name, req, sock, addr)
         if not self.alive:  # stopping: no next request on this connection (nor its wait)
@@ -320,8 +321,12 @@ class GeventWorker(_GeventWorker):
             req.headers.append(("CONTENT-LENGTH", str(len(data))))
         return None
 
-    def _refuse(self, sock, refusal: Refusal, method: str, started: float) -> None:
+    def _refuse(
+        self, sock, refusal: Refusal, method: str, started: float, path: str | None = None
+    ) -> None:
         """Send the worker's own answer, shut the connection for writing, and log one line.
+        JSON on the API's paths (``path``: the request line's, None before it was read), as
+        the app's own errors there; plain text elsewhere.
 
         A client still sending its body is read for a moment (``linger``) so that the close
         does not reset the connection under the answer; otherwise only what has already
@@ -329,7 +334,7 @@ class GeventWorker(_GeventWorker):
         """
         with gevent.Timeout(LINGER_SECONDS + 1, False):
             try:
-                sock.sendall(refusal.answer)
+                sock.sendall(refusal.answer_to(path))
                 sock.shutdown(socket.SHUT_WR)
                 if refusal.linger:
                     _linger(sock)

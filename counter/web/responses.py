@@ -14,11 +14,8 @@ from typing import Literal
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 
-from counter.names import Counter
+from counter.names import Counter, is_api_path
 
-# Paths whose errors are JSON: the JSON API's surface.
-_JSON_PREFIXES = ("/api/", "/hit/", "/get/", "/info/", "/set/", "/update/", "/reset/",
-                  "/delete/", "/create", "/stats")  # fmt: skip
 # A JavaScript identifier path (a.b.c), never markup or code.
 _CALLBACK = re.compile(
     r"[A-Za-z_$][A-Za-z0-9_$]{0,63}(\.[A-Za-z_$][A-Za-z0-9_$]{0,63}){0,3}", re.ASCII
@@ -64,14 +61,15 @@ def answer_format(request: HttpRequest) -> Literal["json", "page", "text"]:
     is a JSON request. Every error answer reads it (error() below, counter/web/errors.py
     for api_view and the middleware).
 
-    - ``"json"``: the path is the JSON API's (_JSON_PREFIXES: CountAPI's routes and
-      /api/). Decided by the path alone, so that it holds before a view is found (a bad
-      Host, a body over the route's limit, a 404) as after, and for every api_view view.
+    - ``"json"``: the path is the JSON API's (counter.names.is_api_path: CountAPI's
+      routes and /api/; the gevent worker's own refusals follow the same rule). Decided by
+      the path alone, so that it holds before a view is found (a bad Host, a body over the
+      route's limit, a 404) as after, and for every api_view view.
     - ``"page"``: an HTML page's view (``@document``) is answering; a store outage there is
       a page (errors the table gives no page for are text).
     - ``"text"``: everything else (counts, badges, the pixel, the page script).
     """
-    if request.path_info.startswith(_JSON_PREFIXES):
+    if is_api_path(request.path_info):
         return "json"
     if getattr(request, "is_document", False):
         return "page"

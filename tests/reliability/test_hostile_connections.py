@@ -10,6 +10,7 @@ by the test, every wait is bounded.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import shutil
 import socket
@@ -112,6 +113,17 @@ def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_sent(ser
     assert status_of(answer) == 413
     assert b"\r\nConnection: close\r\n" in answer
     assert time.monotonic() - start < 1.0
+
+
+def test_on_the_apis_paths_the_workers_refusal_is_json(service):
+    """docs/API.md: the API's errors are always JSON, the worker's 413 included."""
+    with connect(service.port) as sock:
+        sock.sendall(request_head("PATCH", "/api/v1/counters/large.example/site", length=2**21))
+        answer = until_closed(sock, 1.0)
+    assert status_of(answer) == 413
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"\r\nContent-Type: application/json\r\n" in head
+    assert json.loads(body) == {"error": "The request body is too large."}
 
 
 def test_a_chunked_body_is_refused_once_past_the_limit(service, keys):

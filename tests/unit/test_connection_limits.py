@@ -1,6 +1,7 @@
 """The gevent worker's limits (visitorsite/connection_limits.py): settings read from the
 environment, how client addresses are grouped and counted, and the worker's own answers."""
 
+import json
 import re
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from visitorsite.connection_limits import (
     MALFORMED,
     TOO_LARGE,
     TOO_MANY,
+    UNKNOWN_CODING,
     AddressCount,
     ConnectionLimits,
     address_group,
@@ -122,3 +124,38 @@ def test_the_workers_answers_are_short_plain_text_that_close(refusal):
     assert fields["Content-Type"] == "text/plain; charset=utf-8"
     assert int(fields["Content-Length"]) == len(body) < 64
     assert ("Retry-After" in fields) == (refusal.status == 429)
+
+
+def _parsed(answer: bytes) -> tuple[str, dict[str, str], bytes]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status, *lines = head.decode().split("\r\n")
+    return status, dict(line.split(": ", 1) for line in lines), body
+
+
+@pytest.mark.parametrize(
+    "refusal", [LATE, TOO_LARGE, INCOMPLETE, MALFORMED, UNKNOWN_CODING, TOO_MANY]
+)
+def test_on_the_apis_paths_the_workers_answers_are_json_as_the_apis_errors(refusal):
+    """docs/API.md: the API's errors are always JSON, the worker's own included."""
+    for path in ("/api/v1/counters/blog/site", "/hit/blog/home?x=1", "/create", "/%61pi/v1/x"):
+        status, fields, body = _parsed(refusal.answer_to(path))
+        assert status == f"HTTP/1.1 {refusal.status} {refusal.reason}"
+        assert fields["Content-Type"] == "application/json"
+        assert fields["Connection"] == "close"
+        assert int(fields["Content-Length"]) == len(body)
+        assert json.loads(body) == {"error": refusal.text}
+        assert fields.get("Retry-After") == (None if refusal.retry_after is None else "10")
+    for path in ("/e/blog.example", "/count/blog/home", "/new", "/", None):  # elsewhere: text
+        assert refusal.answer_to(path) == refusal.answer
+
+
+def test_the_worker_and_the_app_share_one_rule_for_the_apis_paths(rf):
+    """counter.names.is_api_path decides for both (the worker imports no Django)."""
+    from counter.names import is_api_path
+    from counter.web.responses import answer_format
+
+    for path in ("/api/v1/counters/a/b", "/hit/a/b", "/stats", "/count/a/b", "/e/a", "/d/a/b"):
+        assert (answer_format(rf.get(path)) == "json") == is_api_path(path)
+    code = "import sys, counter.names; print('django' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert run.stdout.strip() == "False", run.stderr

@@ -69,3 +69,33 @@ def test_the_token_opens_a_private_dashboard_the_page_links_to(web):
     assert "is private" in web.get("/d/private.example/home").content.decode()
     assert web.post("/d/private.example/home/unlock", {"admin_key": TOKEN}).status_code == 302
     assert 'id="total"' in web.get("/d/private.example/home").content.decode()
+
+
+def test_a_site_in_its_own_zone_shows_its_local_days_figures(web, day):
+    from datetime import UTC, datetime
+
+    site = Counter("far.example", "site")
+    day.set(datetime(2026, 12, 3, 1, 0, tzinfo=UTC))  # UTC's 3 December (LA's 2 December)
+    for _ in range(2):
+        web.post("/e/far.example", data=b"/a", content_type="text/plain")
+    web.get("/count/plain/home")
+    assert store.set_zone(site, "America/Los_Angeles")
+    day.set(datetime(2026, 12, 3, 6, 18, tzinfo=UTC))  # 22:18 on 2 December in LA
+    web.post("/e/far.example", data=b"/b", content_type="text/plain")
+    local_today = store.stats(site, days=1).today  # what the site's own API says
+    assert (local_today.day.isoformat(), local_today.hits) == ("2026-12-02", 1)
+    body = web.get(f"/operator?token={TOKEN}").content.decode()
+    row = re.search(r'<a href="/d/far.example/site">.*?</tr>', body)[0]
+    cells = re.findall(r"<td>(.*?)</td>", row)
+    assert cells[0].startswith("1 ")  # the local day's hit, not the UTC day's two
+    assert ">2026-12-02, America/Los_Angeles</small>" in cells[0]
+    assert cells[1] == "1"  # its unique visitor of the local day
+    assert cells[2] == "3"
+    plain = re.search(r'<a href="/d/plain/home">.*?</tr>', body)[0]
+    assert re.findall(r"<td>(.*?)</td>", plain)[0] == "1"  # the UTC day's, no zone named
+    assert "Today is the UTC day" not in body
+    # the next view moves the site's figure at once
+    web.post("/e/far.example", data=b"/c", content_type="text/plain")
+    body = web.get(f"/operator?token={TOKEN}").content.decode()
+    row = re.search(r'<a href="/d/far.example/site">.*?</tr>', body)[0]
+    assert re.findall(r"<td>(.*?)</td>", row)[0].startswith("2 ")
