@@ -32,14 +32,6 @@ class CounterFigures:
     zone: str = zones.DEFAULT_ZONE  # whose day ``day`` is (an IANA name, or UTC)
 
 
-def _local_date(name: str, now: datetime) -> tuple[str, date]:
-    """Today at ``now`` in the zone named ``name`` (as zones.local_date: UTC when unknown)."""
-    try:
-        return name, now.astimezone(zones.parse_zone(name)).date()
-    except zones.UnknownZone:
-        return zones.DEFAULT_ZONE, now.date()
-
-
 def counters_overview(
     *, limit: int, now: datetime | None = None
 ) -> tuple[list[CounterFigures], bool]:
@@ -72,8 +64,9 @@ def counters_overview(
         total, (private, zone_raw), hits = next(replies), next(replies), next(replies)
         uniques = [next(replies) for _ in days]
         zone, day = zones.DEFAULT_ZONE, utc_today
-        if len(days) > 1 and zone_raw:  # a site with a zone of its own
-            zone, day = _local_date(zone_raw.decode(), now)
+        if len(days) > 1 and zone_raw:  # a site with a zone of its own: its days' dates
+            zone = zone_raw.decode()
+            day = now.astimezone(zones.named(zone)).date()
         at = days.index(day)
         rows.append(
             CounterFigures(

@@ -81,7 +81,11 @@ def _keep(namespace: str, name: str) -> None:
 
 
 def zone(counter: Counter) -> tzinfo:
-    name = zone_name(counter)
+    return named(zone_name(counter))
+
+
+def named(name: str) -> tzinfo:
+    """The zone a stored name (set_zone validated it) stands for."""
     return UTC if name == DEFAULT_ZONE else ZoneInfo(name)
 
 
