@@ -52,6 +52,18 @@ def test_gunicorns_request_body_reader_says_its_length():
     assert body.reader is reader
 
 
+def test_gunicorns_parsed_request_has_what_the_worker_reads():
+    from gunicorn.config import Config
+    from gunicorn.http.parser import RequestParser
+
+    line = b"PATCH /api/v1/a%2Fb?z=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+    req = next(RequestParser(Config(), iter([line]), ("127.0.0.1", 1)))
+    assert req.path == "/api/v1/a%2Fb"  # the worker's JSON or text refusal is chosen by it
+    assert req.method == "PATCH"
+    assert req.version == (1, 1)
+    assert ("CONTENT-LENGTH", "0") in req.headers
+
+
 def test_gunicorn_modules_the_worker_replaces_a_name_in():
     from gunicorn.http import wsgi
 
