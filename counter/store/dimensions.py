@@ -218,12 +218,15 @@ def _added(read: Days, days: list[str]) -> dict[str, dict[str, list[int]]]:
     added: dict[str, dict[str, list[int]]] = {}
     for day in days:
         for dimension, values in read.get(day, {}).items():
-            into = added.setdefault(dimension, {})
-            for value, (hits, visitors) in values.items():
-                figures = into.setdefault(value, [0, 0])
-                figures[0] += int(hits)
-                figures[1] += int(visitors)
+            _add(added.setdefault(dimension, {}), values)
     return added
+
+
+def _add(into: dict[str, list[int]], values: dict[str, list[int]]) -> None:
+    """Add ``values`` (value -> [hits, visitors]) to ``into``, value by value."""
+    for value, (hits, visitors) in values.items():
+        before = into.get(value, (0, 0))
+        into[value] = [before[0] + int(hits), before[1] + int(visitors)]
 
 
 def _tally(read: Days, days: list[str], dimension: str) -> tuple[Tally[str], Tally[str]]:
@@ -330,10 +333,7 @@ def _read(
     for day, texts in imported.items():
         for name, text in zip(names, texts, strict=True):
             if text:
-                into = read.setdefault(day, {}).setdefault(name, {})
-                for value, (hits, visitors) in _lines(text).items():
-                    before = into.get(value, [0, 0])
-                    into[value] = [before[0] + hits, before[1] + visitors]
+                _add(read.setdefault(day, {}).setdefault(name, {}), _lines(text))
     return read
 
 
@@ -433,10 +433,7 @@ def restore(site: Counter, exported: Days, *, pipe) -> None:
             continue
         merged = there.get(day, {})
         for dimension, values in by_dimension.items():
-            into = merged.setdefault(dimension, {})
-            for value, (hits, visitors) in values.items():
-                before = into.get(value, [0, 0])
-                into[value] = [before[0] + hits, before[1] + visitors]
+            _add(merged.setdefault(dimension, {}), values)
         hlls = [
             dimension_visitors_key(site, day, f"{d}|{v}")
             for d, values in merged.items()
@@ -467,9 +464,7 @@ def _restore_live(
             and not (dimension in PAGE_PAIRS and value == OTHER)
             for value in values
         )
-        for value, (hits, visitors) in values.items():
-            before = merged.get(value, [0, 0])
-            merged[value] = [before[0] + hits, before[1] + visitors]
+        _add(merged, values)
         if merged:
             pipe.hset(name, f"i|{dimension}", _text(merged))
         if new:
