@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from counter import store
 from counter.domain.dimension_values import NONE
 from counter.domain.params import BadParameter
 from counter.names import MAX_PAGE_PATH
 
-OTHER = "(other)"  # many values summed: nothing to narrow to (store.dimensions.OTHER)
+OTHER = store.dimensions.OTHER  # many values summed: nothing to narrow to
 DIMENSIONS = ("page", "referrer", "campaign")
 # Characters of a value: a page's path as counted; a referrer's name or a campaign's three
 # parts (each at most dimension_values.MAX_VALUE) with their separators fit in 256.
