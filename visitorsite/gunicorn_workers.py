@@ -220,7 +220,8 @@ class GeventWorker(_GeventWorker):
         self.alive = False
         self._end_streams()
         for idle in list(self._idle):
-            with contextlib.suppress(KeyError, OSError):
+            # KeyError: its connection ended meanwhile; ValueError: closed, no descriptor left
+            with contextlib.suppress(KeyError, OSError, ValueError):
                 _end_reading(self._clients[idle])
 
     def handle(self, listener, client, addr) -> None:

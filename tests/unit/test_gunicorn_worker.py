@@ -118,3 +118,24 @@ def test_a_worker_raises_its_open_files_limit_to_the_hard_limit():
     before, after, now, lowered, hard = json.loads(result.stdout)
     assert before == lowered
     assert after == now == (hard if hard != resource.RLIM_INFINITY else 10064)
+
+
+def test_a_stop_passes_over_an_idle_connection_already_closed():
+    """A connection that closed while listed as idle has no descriptor left (fileno() is -1):
+    the stop goes on to the others instead of failing on it."""
+    import socket
+
+    from visitorsite.gunicorn_workers import GeventWorker
+
+    worker = GeventWorker.__new__(GeventWorker)  # no master, no sockets: only what a stop uses
+    worker.alive = True
+    worker._end_streams = lambda: None
+    closed, (open_, peer) = socket.socket(), socket.socketpair()
+    closed.close()
+    worker._clients = {"gone": closed, "idle": open_}
+    worker._idle = {"gone", "idle"}
+    worker.handle_exit(15, None)
+    assert worker.alive is False
+    assert open_.recv(1) == b""  # shut for reading: its waiting reader sees the end at once
+    open_.close()
+    peer.close()
