@@ -1,6 +1,10 @@
 """Talking to Redis, and nothing about counters: the client, its pool, one command
 or script per round trip (with WAIT behind it when asked), and Redis trouble as one error.
 
+Under gevent (gunicorn's default worker here) the commands that a worker's requests send at
+the same moment share a round trip: the first waits for the requests ready to run to add
+theirs, then writes them together on one connection and hands each its answer (``send``).
+
 The client comes from the django-redis cache configured in ``CACHES["default"]``. Redis
 failures (unreachable, timed out, loading, read-only replica, out of memory) become
 ``StoreUnavailable``, which the web layer answers with a fast 503; ``with STORE_ERRORS:``
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 import hiredis
 import redis
@@ -104,7 +109,7 @@ class _Backend:
     fails fast (a 503) instead of opening connections without bound while Redis is slow.
     """
 
-    __slots__ = ("client", "generation", "pool", "prefix", "wait")
+    __slots__ = ("client", "gathering", "generation", "pool", "prefix", "together", "wait")
 
     def __init__(self, generation: int) -> None:
         cache = caches["default"]
@@ -116,6 +121,11 @@ class _Backend:
         self.wait = (replicas, int(settings.REDIS_WAIT_TIMEOUT * 1000)) if replicas else None
         # None for a Cluster or single-connection client: commands go through the client
         self.pool: redis.ConnectionPool | None = _pool(self.client)
+        # Commands sent at the same moment share a round trip (see send): under gevent only,
+        # where requests wait for Redis side by side in one thread; never with WAIT, whose
+        # answer is each hit's own.
+        self.together = self.pool is not None and self.wait is None and _cooperative()
+        self.gathering: _Batch | None = None  # the batch still taking commands
 
 
 _backend: _Backend | None = None
@@ -180,6 +190,11 @@ def send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
     mid-command is disconnected before it goes back, so the next one to take it connects
     afresh; one whose answer was read (an error answer too) is in step and goes back as is.
 
+    Under gevent the command joins the others sent at the same moment (``_send_together``):
+    one write, one read and one pool checkout for all of them, and Redis reads and answers
+    them in one turn of its loop. This is what puts ``/count`` ahead of the seed
+    (docs/BENCHMARKS.md).
+
     With ``wait`` (REDIS_WAIT_REPLICAS), ``WAIT replicas timeout`` is written right behind the
     command, in the same round trip, and the answer comes once the replicas have the write.
     Cluster clients never get one (settings.py refuses the combination).
@@ -187,33 +202,110 @@ def send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
     pool = backend.pool
     if pool is None:  # Cluster or single-connection clients
         return backend.client.execute_command(*command)
-    connection = pool.get_connection()
+    # hiredis packs in C what redis-py's serializer first re-splits and re-checks argument by
+    # argument in Python (our arguments are str, bytes and int, which it takes as they are).
+    packed = hiredis.pack_command(command)
+    if backend.together:
+        return _send_together(backend, packed)
+    if wait is None:
+        return _answer(_exchange(pool, [packed])[0])
+    reply, replicas = _exchange(pool, [packed, hiredis.pack_command(("WAIT", *wait))])
+    reply = _answer(reply)  # an error answer: WAIT's was read all the same
+    if _answer(replicas) < wait[0]:
+        metrics.count(metrics.REPLICATION_LAGGED)
+    return reply
+
+
+# Commands in one write at most: a worker holds thousands of connections, and one request's
+# answer should not wait behind an unbounded batch. The next command starts a new batch.
+BATCH_LIMIT = 64
+
+
+class _Batch:
+    """Commands written together, in the order they came, and their answers."""
+
+    __slots__ = ("answers", "commands", "done")
+
+    def __init__(self, first: bytes) -> None:
+        from gevent.event import Event
+
+        self.commands = [first]
+        self.answers: list | None = None
+        self.done = Event()
+
+
+def _send_together(backend: _Backend, packed: bytes):
+    """Send ``packed`` with the commands that the worker's other requests send at the same
+    moment, and return its answer.
+
+    A request that finds a batch taking commands adds its own and waits. One that finds none
+    starts a batch and yields once (``gevent.sleep(0)``): the requests already ready to run
+    (their clients' data arrived in the same turn of the event loop) run up to their own
+    command and add it. Then it writes the batch and reads the answers in order, each
+    request's own to it: an error answer to that request alone, a connection that failed to
+    every request whose answer had not come. If it is stopped before it could (its greenlet
+    killed), the others are told Redis did not answer: a 503 for a hit that was never sent.
+    """
+    batch = backend.gathering
+    if batch is not None and len(batch.commands) < BATCH_LIMIT:
+        position = len(batch.commands)
+        batch.commands.append(packed)
+        batch.done.wait()
+        return _answer(batch.answers[position])
+    import gevent
+
+    batch = backend.gathering = _Batch(packed)
     try:
-        # hiredis packs in C what redis-py's serializer first re-splits and re-checks argument
-        # by argument in Python (our arguments are str, bytes and int, which it takes as they
-        # are); one buffer, so one send a hit.
-        packed = hiredis.pack_command(command)
-        if wait is None:
-            connection.send_packed_command((packed,))
-            reply = connection.read_response()
-        else:
-            connection.send_packed_command((packed + hiredis.pack_command(("WAIT", *wait)),))
+        try:
+            gevent.sleep(0)
+        finally:
+            if backend.gathering is batch:
+                backend.gathering = None
+        batch.answers = _exchange(backend.pool, batch.commands)
+    finally:
+        if batch.answers is None:
+            abandoned = redis.ConnectionError("the request sending this batch was stopped")
+            batch.answers = [abandoned] * len(batch.commands)
+        batch.done.set()
+    return _answer(batch.answers[0])
+
+
+def _exchange(pool: redis.ConnectionPool, commands: list[bytes]) -> list:
+    """Write ``commands`` on one connection of the pool, in one write, and read their answers
+    in order. An error answer takes its command's place (Redis answered: the connection is in
+    step). A connection that fails mid-way is disconnected before it goes back, and its error
+    takes the place of every answer that did not come."""
+    connection = pool.get_connection()
+    answers: list = []
+    try:
+        connection.send_packed_command((b"".join(commands),))
+        for _ in commands:
             try:
-                reply = connection.read_response()
-            except redis.ResponseError:  # NOSCRIPT, say: WAIT's answer follows all the same
-                connection.read_response()
-                raise
-            if connection.read_response() < wait[0]:
-                metrics.count(metrics.REPLICATION_LAGGED)
-    except redis.ResponseError:  # Redis answered: the connection is in step
-        pool.release(connection)
-        raise
-    except BaseException:  # unreachable, timed out, or cut short mid-answer
+                answers.append(connection.read_response())
+            except redis.ResponseError as error:
+                answers.append(error)
+    except BaseException as error:  # unreachable, timed out, or cut short mid-answer
         connection.disconnect()
         pool.release(connection)
-        raise
+        if not isinstance(error, Exception):  # the caller was stopped: theirs to handle
+            raise
+        return answers + [error] * (len(commands) - len(answers))
     pool.release(connection)
+    return answers
+
+
+def _answer(reply):
+    """A command's answer, or its error raised."""
+    if isinstance(reply, BaseException):
+        raise reply
     return reply
+
+
+def _cooperative() -> bool:
+    """True when gevent has patched ``socket``: requests wait for Redis side by side in one
+    thread (gunicorn's gevent worker), so that commands can join one round trip."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("socket")
 
 
 def run(script: Script, keys: tuple, args: tuple, *, wait: tuple[int, int] | None = None):
