@@ -183,37 +183,52 @@ def get_client() -> redis.Redis:
 
 
 def send(backend: _Backend, *command, wait: tuple[int, int] | None = None):
-    """One command on a connection of the pool, without redis-py's per-command wrapping.
+    """One command, without redis-py's per-command wrapping: its answer, or its error raised.
 
     ``Redis.execute_command`` adds a retry closure, timing and observability recording around
-    every command: the hit path skips them, not the pool. A connection that fails
-    mid-command is disconnected before it goes back, so the next one to take it connects
-    afresh; one whose answer was read (an error answer too) is in step and goes back as is.
-
-    Under gevent the command joins the others sent at the same moment (``_send_together``):
-    one write, one read and one pool checkout for all of them, and Redis reads and answers
-    them in one turn of its loop. This is what puts ``/count`` ahead of the seed
-    (docs/BENCHMARKS.md).
+    every command: the hit path skips them, not the pool (see ``send_all``).
 
     With ``wait`` (REDIS_WAIT_REPLICAS), ``WAIT replicas timeout`` is written right behind the
     command, in the same round trip, and the answer comes once the replicas have the write.
     Cluster clients never get one (settings.py refuses the combination).
     """
-    pool = backend.pool
-    if pool is None:  # Cluster or single-connection clients
-        return backend.client.execute_command(*command)
-    # hiredis packs in C what redis-py's serializer first re-splits and re-checks argument by
-    # argument in Python (our arguments are str, bytes and int, which it takes as they are).
-    packed = hiredis.pack_command(command)
-    if backend.together:
-        return _send_together(backend, packed)
     if wait is None:
-        return _answer(_exchange(pool, [packed])[0])
-    reply, replicas = _exchange(pool, [packed, hiredis.pack_command(("WAIT", *wait))])
+        return _answer(send_all(backend, [command])[0])
+    reply, replicas = send_all(backend, [command, ("WAIT", *wait)])
     reply = _answer(reply)  # an error answer: WAIT's was read all the same
     if _answer(replicas) < wait[0]:
         metrics.count(metrics.REPLICATION_LAGGED)
     return reply
+
+
+def send_all(backend: _Backend, commands: list[tuple]) -> list:
+    """``commands`` in one round trip, on a connection of the pool: their answers in order,
+    an error answer (a ``ResponseError``) in its command's place. A connection that fails
+    mid-way is disconnected before it goes back, so the next one to take it connects afresh;
+    its error is raised. One whose answers were read (error answers too) is in step and goes
+    back as is.
+
+    Under gevent the commands join those that the worker's other requests send at the same
+    moment (``_send_together``): one write, one read and one pool checkout for all of them,
+    and Redis reads and answers them in one turn of its loop. This is what puts ``/count``
+    ahead of the seed (docs/BENCHMARKS.md).
+
+    A Cluster client's commands go through its own pipeline, which sends each to its node.
+    """
+    pool = backend.pool
+    if pool is None:  # Cluster or single-connection clients
+        pipe = backend.client.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
+        return pipe.execute(raise_on_error=False)
+    # hiredis packs in C what redis-py's serializer first re-splits and re-checks argument by
+    # argument in Python (our arguments are str, bytes and int, which it takes as they are).
+    packed = [hiredis.pack_command(command) for command in commands]
+    answers = _send_together(backend, packed) if backend.together else _exchange(pool, packed)
+    for answer in answers:
+        if isinstance(answer, Exception) and not isinstance(answer, redis.ResponseError):
+            raise answer  # the connection failed: Redis's answers, if any, are lost
+    return answers
 
 
 # Commands in one write at most: a worker holds thousands of connections, and one request's
@@ -226,35 +241,35 @@ class _Batch:
 
     __slots__ = ("answers", "commands", "done")
 
-    def __init__(self, first: bytes) -> None:
+    def __init__(self, first: list[bytes]) -> None:
         from gevent.event import Event
 
-        self.commands = [first]
+        self.commands = first
         self.answers: list | None = None
         self.done = Event()
 
 
-def _send_together(backend: _Backend, packed: bytes):
+def _send_together(backend: _Backend, packed: list[bytes]) -> list:
     """Send ``packed`` with the commands that the worker's other requests send at the same
-    moment, and return its answer.
+    moment, and return their answers (``_exchange``'s).
 
     A request that finds a batch taking commands adds its own and waits. One that finds none
     starts a batch and yields once (``gevent.sleep(0)``): the requests already ready to run
     (their clients' data arrived in the same turn of the event loop) run up to their own
-    command and add it. Then it writes the batch and reads the answers in order, each
+    commands and add them. Then it writes the batch and reads the answers in order, each
     request's own to it: an error answer to that request alone, a connection that failed to
-    every request whose answer had not come. If it is stopped before it could (its greenlet
-    killed), the others are told Redis did not answer: a 503 for a hit that was never sent.
+    every request whose answers had not all come. If it is stopped before it could (its
+    greenlet killed), the others are told Redis did not answer: a 503 for a hit never sent.
     """
     batch = backend.gathering
-    if batch is not None and len(batch.commands) < BATCH_LIMIT:
-        position = len(batch.commands)
-        batch.commands.append(packed)
+    if batch is not None and len(batch.commands) + len(packed) <= BATCH_LIMIT:
+        first = len(batch.commands)
+        batch.commands += packed
         batch.done.wait()
-        return _answer(batch.answers[position])
+        return batch.answers[first : first + len(packed)]
     import gevent
 
-    batch = backend.gathering = _Batch(packed)
+    batch = backend.gathering = _Batch(packed[:])
     try:
         try:
             gevent.sleep(0)
@@ -267,7 +282,7 @@ def _send_together(backend: _Backend, packed: bytes):
             abandoned = redis.ConnectionError("the request sending this batch was stopped")
             batch.answers = [abandoned] * len(batch.commands)
         batch.done.set()
-    return _answer(batch.answers[0])
+    return batch.answers[: len(packed)]
 
 
 def _exchange(pool: redis.ConnectionPool, commands: list[bytes]) -> list:

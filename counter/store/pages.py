@@ -17,7 +17,7 @@ from counter import clock, metrics
 from counter.names import OTHER_PAGE_KEY, SITE_KEY, Counter, page_key
 from counter.store import counters, dimensions, scripts, zones
 from counter.store.backup import export_counter, import_counter
-from counter.store.connection import STORE_ERRORS, current, get_client, kept, run
+from counter.store.connection import STORE_ERRORS, current, get_client, kept, run, send_all
 from counter.store.counters import HIT, Hit, as_hit, hit_command
 from counter.store.keys import counter_key
 
@@ -123,31 +123,26 @@ def hit_other(
         replies = _execute(
             backend,
             [(keys, args)],
-            lambda pipe: pipe.zincrby(counter_key(site, "pages"), 1, other.key),
+            ("ZINCRBY", counter_key(site, "pages"), 1, other.key),
         )
     metrics.count(metrics.HITS)
     return as_hit(replies[1])
 
 
-def _execute(backend, hits: list[tuple[tuple, tuple]], first=None) -> list:
-    """The command ``first`` adds to a pipeline, then the hit scripts, in one round trip
-    (WAIT behind them when configured). When Redis lost the script (none ran) it is loaded
-    and the hits sent again, ``first``'s command not (it ran: its reply stays None)."""
-    skipped = 0
-    for _attempt in (1, 2):
-        pipe = backend.client.pipeline(transaction=False)
-        if first is not None:
-            first(pipe)
-        for keys, args in hits:
-            pipe.execute_command("EVALSHA", HIT.sha, len(keys), *keys, *args)
-        if backend.wait:
-            pipe.execute_command("WAIT", *backend.wait)
-        replies = [None] * skipped + pipe.execute(raise_on_error=False)
-        if not any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
-            break
+def _execute(backend, hits: list[tuple[tuple, tuple]], first: tuple | None = None) -> list:
+    """The command ``first``, then the hit scripts, in one round trip (WAIT behind them when
+    configured); their answers. When Redis lost the script (none ran) it is loaded and the
+    hits sent again, ``first`` not (it ran: its answer stays None)."""
+
+    def commands(sha: str) -> list[tuple]:
+        scripts = [("EVALSHA", sha, len(keys), *keys, *args) for keys, args in hits]
+        return [*scripts, ("WAIT", *backend.wait)] if backend.wait else scripts
+
+    replies = send_all(backend, ([] if first is None else [first]) + commands(HIT.sha))
+    if any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
         # Redis restarted: no script was run (every hit failed alike); load it and redo.
         HIT.sha = backend.client.script_load(HIT.script)
-        skipped, first = (1 if first is not None else 0), None
+        replies = ([] if first is None else [None]) + send_all(backend, commands(HIT.sha))
     for reply in replies:
         if isinstance(reply, Exception):
             raise reply

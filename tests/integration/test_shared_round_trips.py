@@ -75,6 +75,23 @@ def test_a_batch_holds_at_most_batch_limit_commands(together, monkeypatch):
     assert len(together) == 3  # 8 + 8 + 4
 
 
+def test_a_page_view_sends_its_two_hits_in_the_batch_side_by_side(together):
+    site, page = Counter("blog", "site"), Counter("blog", "p.home")
+    counter = Counter("site", "busy")
+    store.hit_page(site, page, visitor_id="v0", path="/")  # the site's secret made and read
+    together.clear()
+    outcomes = _at_once(
+        lambda: store.hit(counter, visitor_id="v1"),
+        lambda: store.hit_page(site, page, visitor_id="v1", path="/"),
+        lambda: store.hit(counter, visitor_id="v2"),
+        lambda: store.hit_page(site, page, visitor_id="v2", path="/"),
+    )
+    assert [outcomes[0].total, outcomes[2].total] == [1, 2]
+    assert [(s.total, p.total) for s, p in (outcomes[1], outcomes[3])] == [(2, 2), (3, 3)]
+    assert len(together) == 1
+    assert store.total(site) == store.total(page) == 3
+
+
 def test_an_error_answer_goes_to_its_own_request_only(together, real_store):
     real_store.client().hset("a-hash", "field", 1)
     counter = Counter("site", "busy")
