@@ -289,8 +289,12 @@ def _exchange(pool: redis.ConnectionPool, commands: list[bytes]) -> list:
     """Write ``commands`` on one connection of the pool, in one write, and read their answers
     in order. An error answer takes its command's place (Redis answered: the connection is in
     step). A connection that fails mid-way is disconnected before it goes back, and its error
-    takes the place of every answer that did not come."""
-    connection = pool.get_connection()
+    takes the place of every answer that did not come; so does the error of a connection that
+    could not be had (Redis unreachable, the pool at ``max_connections``)."""
+    try:
+        connection = pool.get_connection()
+    except Exception as error:
+        return [error] * len(commands)
     answers: list = []
     try:
         connection.send_packed_command((b"".join(commands),))

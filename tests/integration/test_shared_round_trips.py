@@ -148,6 +148,19 @@ def test_a_connection_lost_mid_batch_fails_the_unanswered_and_the_next_batch_cou
     assert store.hit(counter, visitor_id="v9").total == 5
 
 
+def test_when_no_connection_can_be_had_every_request_of_the_batch_says_why(together, monkeypatch):
+    def refused(*args, **kwargs):
+        raise redis.ConnectionError("Too many connections")
+
+    monkeypatch.setattr(current().pool, "get_connection", refused)
+    counter = Counter("site", "busy")
+    outcomes = _at_once(*[lambda i=i: store.hit(counter, visitor_id=f"v{i}") for i in range(3)])
+    assert all(isinstance(outcome, store.StoreUnavailable) for outcome in outcomes)
+    assert all("Too many connections" in str(outcome) for outcome in outcomes)
+    monkeypatch.undo()
+    assert store.total(counter) is None
+
+
 def test_when_the_sending_request_is_stopped_the_others_are_told_redis_did_not_answer(
     together, real_store, monkeypatch
 ):
