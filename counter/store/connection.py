@@ -328,10 +328,12 @@ def _cooperative() -> bool:
 
 
 def run(script: Script, keys: tuple, args: tuple, *, wait: tuple[int, int] | None = None):
-    """EVALSHA the script; when Redis answers NOSCRIPT (new or restarted), load it, retry."""
+    """EVALSHA the script; when Redis has lost it (a restart, a failover, SCRIPT FLUSH), EVAL
+    it: the script's text in the same command, which Redis runs and keeps for the next
+    EVALSHA. One step, so no second flush can come between a load and the run (loading and
+    then sending EVALSHA again could answer NOSCRIPT twice under flushes close together)."""
     backend = current()
     try:
         return send(backend, "EVALSHA", script.sha, len(keys), *keys, *args, wait=wait)
     except redis.exceptions.NoScriptError:
-        script.sha = backend.client.script_load(script.script)
-        return send(backend, "EVALSHA", script.sha, len(keys), *keys, *args, wait=wait)
+        return send(backend, "EVAL", script.script, len(keys), *keys, *args, wait=wait)

@@ -131,18 +131,21 @@ def hit_other(
 
 def _execute(backend, hits: list[tuple[tuple, tuple]], first: tuple | None = None) -> list:
     """The command ``first``, then the hit scripts, in one round trip (WAIT behind them when
-    configured); their answers. When Redis lost the script (none ran) it is loaded and the
-    hits sent again, ``first`` not (it ran: its answer stays None)."""
-
-    def commands(sha: str) -> list[tuple]:
-        scripts = [("EVALSHA", sha, len(keys), *keys, *args) for keys, args in hits]
-        return [*scripts, ("WAIT", *backend.wait)] if backend.wait else scripts
-
-    replies = send_all(backend, ([] if first is None else [first]) + commands(HIT.sha))
-    if any(isinstance(r, redis.exceptions.NoScriptError) for r in replies):
-        # Redis restarted: no script was run (every hit failed alike); load it and redo.
-        HIT.sha = backend.client.script_load(HIT.script)
-        replies = ([] if first is None else [None]) + send_all(backend, commands(HIT.sha))
+    configured); their answers. A hit whose script Redis had lost (a restart, SCRIPT FLUSH)
+    is sent again as EVAL, that hit alone: the others ran (a flush can come between two hits
+    of one view), and ``first`` is no script."""
+    wait = [("WAIT", *backend.wait)] if backend.wait else []
+    commands = [] if first is None else [first]
+    commands += [("EVALSHA", HIT.sha, len(keys), *keys, *args) for keys, args in hits]
+    replies = send_all(backend, commands + wait)
+    lost = [i for i, r in enumerate(replies) if isinstance(r, redis.exceptions.NoScriptError)]
+    if lost:
+        again = [("EVAL", HIT.script, *commands[i][2:]) for i in lost]
+        answers = send_all(backend, again + wait)
+        for i, answer in zip(lost, answers, strict=False):
+            replies[i] = answer
+        if wait:
+            replies[-1] = answers[-1]
     for reply in replies:
         if isinstance(reply, Exception):
             raise reply

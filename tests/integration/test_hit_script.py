@@ -200,3 +200,49 @@ def test_script_is_reloaded_after_script_flush(real_store):
     store.hit(SITE, visitor_id="a", now=NOON)
     real_store.client().script_flush()
     assert store.hit(SITE, visitor_id="b", now=NOON).total == 2
+
+
+@pytest.mark.real_redis
+def test_hits_count_while_scripts_are_flushed_again_and_again(real_store, settings):
+    """A restart or failover can be followed by more: a script loaded and then flushed before
+    the hit ran it again answered NOSCRIPT twice (a 500). EVAL carries the script itself."""
+    settings.HIT_RATE_LIMIT = None
+    stop = threading.Event()
+    flusher = real_store.client()
+
+    def flush_again_and_again():
+        while not stop.is_set():
+            flusher.script_flush()
+
+    thread = threading.Thread(target=flush_again_and_again)
+    thread.start()
+    try:
+        totals = [store.hit(SITE, visitor_id=f"v{i}", now=NOON).total for i in range(300)]
+    finally:
+        stop.set()
+        thread.join()
+    assert totals == list(range(1, 301))
+
+
+@pytest.mark.real_redis
+def test_a_page_view_whose_page_hit_lost_its_script_counts_the_site_once(real_store, monkeypatch):
+    """Redis can lose its scripts between a view's two hits (a flush read between them): the
+    one that ran is not sent again, the other is sent as EVAL."""
+    from counter.store import pages
+
+    site, page = Counter("blog", "site"), Counter("blog", "p.home")
+    store.hit_page(site, page, visitor_id="v0", path="/", now=NOON)
+    send_all = pages.send_all
+    calls = []
+
+    def page_hit_lost(backend, commands):
+        calls.append([command[0] for command in commands])
+        if len(calls) == 1:  # the page's EVALSHA names a script Redis does not have
+            commands = [*commands[:-1], ("EVALSHA", "0" * 40, *commands[-1][2:])]
+        return send_all(backend, commands)
+
+    monkeypatch.setattr(pages, "send_all", page_hit_lost)
+    site_hit, page_hit = store.hit_page(site, page, visitor_id="v1", path="/", now=NOON)
+    assert calls == [["EVALSHA", "EVALSHA"], ["EVAL"]]
+    assert (site_hit.total, page_hit.total) == (2, 2)
+    assert store.total(site) == store.total(page) == 2
