@@ -21,6 +21,10 @@ def paths() -> dict:
                 "Count a visit (creates the counter on its first hit)",
                 {
                     "200": json_answer(VALUE, "the total after this hit"),
+                    "404": json_answer(
+                        ERROR,
+                        "a 'site' or 'p.*' counter no page view made: the page script makes those",
+                    ),
                     "429": json_answer(ERROR, "rate limited"),
                 },
             )
