@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from counter import metrics
-from counter.web import dashboard, embeds, live, operator, views
+from counter.web import dashboard, embeds, live, operator, views, zone_form
 from counter.web.api import admin, countapi, site, v1
 
 
@@ -17,7 +17,7 @@ urlpatterns = [
     path("new", dashboard.create, name="new"),
     path("operator", operator.overview, name="operator"),
     re_path(r"^d/(?P<path>[\s\S]*)/unlock\Z", dashboard.unlock, name="unlock"),
-    re_path(r"^d/(?P<path>[\s\S]*)/timezone\Z", dashboard.set_timezone, name="dashboard-timezone"),
+    re_path(r"^d/(?P<path>[\s\S]*)/timezone\Z", zone_form.set_timezone, name="dashboard-timezone"),
     re_path(r"^d/(?P<path>[\s\S]*)\Z", dashboard.dashboard, name="dashboard"),
     # CountAPI / Abacus compatible
     _counter_route("hit", countapi.hit, "api-hit"),

@@ -4,7 +4,8 @@ below (``from counter import store``; ``store.hit(...)``).
     keys.py        the key schema (read its docstring first): every key name is made there
     scripts/*.lua  the Lua scripts, one a file, each opening with its KEYS/ARGV contract
     connection.py  the client, idle connections, one round trip, errors -> StoreUnavailable
-    counters.py    a counter's operations: hit (one EVALSHA), stats, create, set, update...
+    counters.py    a counter's operations: hit (one EVALSHA), info, create, set, update...
+    history.py     a counter's figures over a period (stats): one script, one round trip
     pages.py       the page script's site and pages: page views, page secrets, claims
     dimensions.py  a site's daily dimensions (referrer, browser, country...): events, reads
     zones.py       a site's time zone (where its days begin), kept per process for a minute
@@ -22,12 +23,9 @@ from counter.store.counters import (
     NOW_WINDOW_SECONDS,
     PAGE_DIMENSIONS,
     CounterAtLimit,
-    Day,
     Hit,
     HitRateLimited,
     Info,
-    Stats,
-    Totals,
     bot_hit,
     create,
     hit,
@@ -36,7 +34,6 @@ from counter.store.counters import (
     replace_admin_key,
     reset,
     set_total,
-    stats,
     total,
     update,
 )
@@ -49,6 +46,7 @@ from counter.store.dimensions import (
     count_event,
     page_breakdown,
 )
+from counter.store.history import Day, Stats, Totals, stats
 from counter.store.overview import CounterFigures, counters_overview
 from counter.store.pages import (
     OTHER_PAGE_PATH,

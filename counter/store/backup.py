@@ -1,16 +1,30 @@
 """A counter's raw data out and in: everything needed to restore it exactly, raw
-HyperLogLogs included. The backup file's format (JSON Lines, checked before any write) is
-counter/domain/backup_format.py's; the commands are export_counters and import_counters."""
+HyperLogLogs and a site's daily dimensions included. The backup file's format (JSON Lines,
+checked before any write) is counter/domain/backup_format.py's; the commands are
+export_counters and import_counters."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.conf import settings
 
 from counter.names import SITE_KEY, Counter
-from counter.store import dimensions, scripts
+from counter.store import dimensions, scripts, zones
 from counter.store.connection import STORE_ERRORS, get_client, run
 from counter.store.counters import MAX_TOTAL, delete
-from counter.store.keys import counter_key
+from counter.store.dimensions import (
+    DIMENSIONS,
+    OTHER,
+    PAGE_PAIRS,
+    Days,
+    add_values,
+    day_ttl,
+    format_lines,
+    parse_lines,
+    read_days,
+)
+from counter.store.keys import counter_key, day_field, dimension_visitors_key, dimensions_key
 
 _REFRESH_DAY = scripts.load("refresh_day.lua")
 
@@ -98,7 +112,7 @@ def import_counter(counter: Counter, data: dict, *, replace: bool) -> None:
         for page, hits in data["pages"].items():
             pipe.zincrby(counter_key(counter, "pages"), hits, page)
         if counter.key == SITE_KEY:
-            dimensions.restore(counter, data.get("dimensions", {}), pipe=pipe)
+            restore_dimensions(counter, data.get("dimensions", {}), pipe=pipe)
         pipe.execute()
         for day in data["hll"]:  # the merged HLLs' counts are the days' uniques
             keys = (
@@ -107,3 +121,89 @@ def import_counter(counter: Counter, data: dict, *, replace: bool) -> None:
                 counter_key(counter, f"u:{day}"),
             )
             run(_REFRESH_DAY, keys, (day,))
+
+
+def restore_dimensions(site: Counter, exported: Days, *, pipe) -> None:
+    """Add exported dimensions to the site (on the caller's pipeline), each day's figures to
+    those already there. The per-page pairs ('@<dimension>') are merged like the rest; an old
+    backup without them keeps those already there.
+
+    A settled day, or a day absent before the site's yesterday, is written settled: its
+    figures read first (imported ones included) and the merge written as its 's|' lines.
+    A live day (not settled; or absent from the site's yesterday on, which a page view may
+    still open) stays live: its 'h|' fields and HyperLogLogs are left to the page views, and
+    the imported figures are added to its 'i|<dimension>' lines (value, hits, visitors),
+    which every read adds (``dimensions.read_days``) and settling keeps
+    (scripts/dimensions.lua settles the 'h|' fields only). Writing such a day settled, as an
+    import once did, lost the views counted after it: they went on into 'h|' fields that
+    neither a read of a settled day nor the next day's settling looks at. Separate fields keep
+    the hit path as it was (a page view does no more work) where folding late 'h|' fields
+    into a settled day would have had every settled day's read and settle look for them.
+
+    Each dimension's count of values ('#|', what the daily caps are checked against) is its
+    values', the per-page pairs' without their whole '(other)' (pairs past
+    DIMENSION_PAGE_VALUES_PER_DAY, which scripts/dimensions.lua does not count); on a live
+    day the values new to it are added. A page view of an imported value not viewed yet that
+    day counts it again: the cap comes early, no figure is lost. A merge can leave a day past
+    a cap: nothing is folded into '(other)', so no figure is lost."""
+    days = sorted(exported)
+    names = (*DIMENSIONS, *PAGE_PAIRS)
+    with STORE_ERRORS:
+        reading = get_client().pipeline(transaction=False)
+        for day in days:
+            key = dimensions_key(site, day)
+            reading.hmget(key, ["settled", *(f"i|{name}" for name in names)])
+            reading.hkeys(key)
+        replies = reading.execute()
+    yesterday = day_field(zones.local_date(site) - timedelta(days=1))
+    live: dict[str, tuple[dict, list]] = {}  # day -> its 'i|' texts by name, its fields
+    for i, day in enumerate(days):
+        values, keys = replies[2 * i], replies[2 * i + 1]
+        if values[0] is None and (keys or day >= yesterday):
+            live[day] = (dict(zip(names, values[1:], strict=True)), keys)
+    there = read_days(site, [day for day in days if day not in live], pairs=True)
+    for day, by_dimension in exported.items():
+        name = dimensions_key(site, day)
+        if day in live:
+            _restore_live_day(name, *live[day], by_dimension, pipe)
+            continue
+        merged = there.get(day, {})
+        for dimension, values in by_dimension.items():
+            add_values(merged.setdefault(dimension, {}), values)
+        hlls = [
+            dimension_visitors_key(site, day, f"{d}|{v}")
+            for d, values in merged.items()
+            for v in values
+        ]
+        pipe.delete(name, *hlls)
+        for dimension, values in merged.items():
+            pipe.hset(name, f"s|{dimension}", format_lines(values))
+            counted = len(values) - (dimension in PAGE_PAIRS and OTHER in values)
+            pipe.hset(name, f"#|{dimension}", counted)
+        pipe.hset(name, "settled", 1)
+        pipe.expire(name, day_ttl())
+
+
+def _restore_live_day(
+    name: str, imported: dict, fields: list, by_dimension: dict[str, dict[str, list[int]]], pipe
+) -> None:
+    """``restore_dimensions`` into a live day (its hash ``name``): the exported figures added
+    to its 'i|' lines (``imported``: dimension -> text), its count of values raised by the values
+    new to the day (in neither its 'h|' ``fields`` nor its 'i|' lines)."""
+    counted = {field.decode("utf-8", "surrogateescape") for field in fields}
+    for dimension, values in by_dimension.items():
+        text = imported.get(dimension)
+        merged = parse_lines(text) if text else {}
+        new = sum(
+            value not in merged
+            and f"h|{dimension}|{value}" not in counted
+            and not (dimension in PAGE_PAIRS and value == OTHER)
+            for value in values
+        )
+        add_values(merged, values)
+        if merged:
+            pipe.hset(name, f"i|{dimension}", format_lines(merged))
+        if new:
+            pipe.hincrby(name, f"#|{dimension}", new)
+    if not fields:  # a day no view opened yet; an opened one expires as its first view set
+        pipe.expire(name, day_ttl())

@@ -20,7 +20,8 @@ from counter import clock
 from counter.names import Counter
 from counter.store import scripts, zones
 from counter.store.connection import STORE_ERRORS, get_client, kept, run
-from counter.store.counters import PAGE_DIMENSIONS, check_rate_window, period_span
+from counter.store.counters import PAGE_DIMENSIONS, check_rate_window
+from counter.store.history import period_span
 from counter.store.keys import (
     counter_key,
     day_field,
@@ -70,7 +71,7 @@ def _periods(
     return fields[at:], fields[:at]
 
 
-def _ttl() -> int:
+def day_ttl() -> int:
     return dimensions_ttl(settings.COUNTER_RETENTION_DAYS)
 
 
@@ -97,7 +98,7 @@ def count_event(
     keys = tuple(counter_key(site, field) for field in ("n", "d", "r", "a"))
     limit, window = settings.HIT_RATE_LIMIT or (0, 0)
     per_address = (settings.ADDRESS_HIT_RATE_LIMIT if address else None) or (0, 0)
-    args = (today, visitor_id, site_prefix(site), settings.DIMENSION_VALUES_PER_DAY, _ttl())
+    args = (today, visitor_id, site_prefix(site), settings.DIMENSION_VALUES_PER_DAY, day_ttl())
     with STORE_ERRORS:
         pairs = ("event", name, *(("@event", f"{page}\t{name}") if page else ()))
         cap = settings.DIMENSION_PAGE_VALUES_PER_DAY
@@ -124,7 +125,7 @@ def breakdown(
     if dimension not in DIMENSIONS:
         raise ValueError(f"no dimension {dimension!r}")
     span, before = _periods(site, days, first, last, compare, now)
-    read = _read(site, before + span, dimension)
+    read = read_days(site, before + span, dimension)
     return _rank(read, dimension, limit, span, before if compare else None)
 
 
@@ -159,7 +160,7 @@ def page_breakdown(
         raise ValueError("referrer= or campaign= (one) narrows the page dimension")
     span, before = _periods(site, days, first, last, compare, now)
     narrowed: Days = {}
-    for day, by_dimension in _read(site, before + span, f"@{source}").items():
+    for day, by_dimension in read_days(site, before + span, f"@{source}").items():
         values = narrowed.setdefault(day, {}).setdefault(dimension, {})
         for pair, figures in by_dimension.get(f"@{source}", {}).items():
             parts = pair.split("\t", 1)
@@ -191,9 +192,9 @@ def breakdowns(
     key = (site, span[0], span[-1], compare, today)
     found = kept_reads.get(key) if keep_seconds else None
     if found is not None and found[0] > time.monotonic():
-        added, fresh = found[1], _read(site, [today]) if today in span else {}
+        added, fresh = found[1], read_days(site, [today]) if today in span else {}
     else:
-        read = _read(site, before + span)
+        read = read_days(site, before + span)
         added = {_PAST: _added(read, past), _BEFORE: _added(read, before)}
         fresh = {today: read[today]} if today in read else {}
         if keep_seconds:
@@ -218,11 +219,11 @@ def _added(read: Days, days: list[str]) -> dict[str, dict[str, list[int]]]:
     added: dict[str, dict[str, list[int]]] = {}
     for day in days:
         for dimension, values in read.get(day, {}).items():
-            _add(added.setdefault(dimension, {}), values)
+            add_values(added.setdefault(dimension, {}), values)
     return added
 
 
-def _add(into: dict[str, list[int]], values: dict[str, list[int]]) -> None:
+def add_values(into: dict[str, list[int]], values: dict[str, list[int]]) -> None:
     """Add ``values`` (value -> [hits, visitors]) to ``into``, value by value."""
     for value, (hits, visitors) in values.items():
         before = into.get(value, (0, 0))
@@ -279,7 +280,7 @@ def _rank(
 Days = dict[str, dict[str, dict[str, list[int]]]]  # day -> dimension -> value -> [hits, visitors]
 
 
-def _read(
+def read_days(
     site: Counter, span: list[str], dimension: str | None = None, *, pairs: bool = False
 ) -> Days:
     """The days' aggregates (of one dimension, or all), visitors included; with ``pairs``
@@ -289,8 +290,8 @@ def _read(
     pipeline of HMGETs reads every settled day, and Redis does little. The days not settled
     yet (today, normally alone) are read by a script that counts their HyperLogLogs, a week
     of days a call at most, so that no call holds Redis long. A day's imported figures
-    ('i|<dimension>' lines, written by ``restore`` into a day that was live) are added to
-    either: the same HMGET reads them."""
+    ('i|<dimension>' lines, written by ``backup.restore_dimensions`` into a day that was
+    live) are added to either: the same HMGET reads them."""
     prefix = site_prefix(site)
     names = DIMENSIONS if dimension is None else (dimension,)
     if pairs:
@@ -320,7 +321,7 @@ def _read(
             continue
         for name, text in zip(names, values[1:counts], strict=True):
             if text:
-                read.setdefault(day, {})[name] = _lines(text)
+                read.setdefault(day, {})[name] = parse_lines(text)
     wanted = ("h|*" if pairs else "h|") if dimension is None else f"h|{dimension}|"
     for start in range(0, len(live), _LIVE_DAYS_A_CALL):
         chunk = live[start : start + _LIVE_DAYS_A_CALL]
@@ -333,14 +334,14 @@ def _read(
     for day, texts in imported.items():
         for name, text in zip(names, texts, strict=True):
             if text:
-                _add(read.setdefault(day, {}).setdefault(name, {}), _lines(text))
+                add_values(read.setdefault(day, {}).setdefault(name, {}), parse_lines(text))
     return read
 
 
 _LIVE_DAYS_A_CALL = 7
 
 
-def _lines(text: bytes) -> dict[str, list[int]]:
+def parse_lines(text: bytes) -> dict[str, list[int]]:
     """A settled day's dimension: value -> [hits, visitors]."""
     values = {}
     for line in text.decode("utf-8", "surrogateescape").split("\n"):
@@ -384,95 +385,9 @@ def export(site: Counter, *, now: datetime | None = None) -> Days:
     """The site's dimensions, visitors counted, for a backup: settled days and days not
     settled yet alike, the per-page pairs ('@<dimension>', values '<page path>\\t<value>',
     PAGE_PAIRS) included."""
-    return _read(site, _retained(now), pairs=True)
+    return read_days(site, _retained(now), pairs=True)
 
 
-def restore(site: Counter, exported: Days, *, pipe) -> None:
-    """Add exported dimensions to the site (on the caller's pipeline), each day's figures to
-    those already there. The per-page pairs ('@<dimension>') are merged like the rest; an old
-    backup without them keeps those already there.
-
-    A settled day, or a day absent before the site's yesterday, is written settled: its
-    figures read first (imported ones included) and the merge written as its 's|' lines.
-    A live day (not settled; or absent from the site's yesterday on, which a page view may
-    still open) stays live: its 'h|' fields and HyperLogLogs are left to the page views, and
-    the imported figures are added to its 'i|<dimension>' lines (value, hits, visitors),
-    which every read adds (``_read``) and settling keeps (scripts/dimensions.lua settles the
-    'h|' fields only). Writing such a day settled, as an import once did, lost the views
-    counted after it: they went on into 'h|' fields that neither a read of a settled day nor
-    the next day's settling looks at. Separate fields keep the hit path as it was (a page
-    view does no more work) where folding late 'h|' fields into a settled day would have had
-    every settled day's read and settle look for them.
-
-    Each dimension's count of values ('#|', what the daily caps are checked against) is its
-    values', the per-page pairs' without their whole '(other)' (pairs past
-    DIMENSION_PAGE_VALUES_PER_DAY, which scripts/dimensions.lua does not count); on a live
-    day the values new to it are added. A page view of an imported value not viewed yet that
-    day counts it again: the cap comes early, no figure is lost. A merge can leave a day past
-    a cap: nothing is folded into '(other)', so no figure is lost."""
-    days = sorted(exported)
-    names = (*DIMENSIONS, *PAGE_PAIRS)
-    with STORE_ERRORS:
-        reading = get_client().pipeline(transaction=False)
-        for day in days:
-            key = dimensions_key(site, day)
-            reading.hmget(key, ["settled", *(f"i|{name}" for name in names)])
-            reading.hkeys(key)
-        replies = reading.execute()
-    yesterday = day_field(zones.local_date(site) - timedelta(days=1))
-    live: dict[str, tuple[dict, list]] = {}  # day -> its 'i|' texts by name, its fields
-    for i, day in enumerate(days):
-        values, keys = replies[2 * i], replies[2 * i + 1]
-        if values[0] is None and (keys or day >= yesterday):
-            live[day] = (dict(zip(names, values[1:], strict=True)), keys)
-    there = _read(site, [day for day in days if day not in live], pairs=True)
-    for day, by_dimension in exported.items():
-        name = dimensions_key(site, day)
-        if day in live:
-            _restore_live(name, *live[day], by_dimension, pipe)
-            continue
-        merged = there.get(day, {})
-        for dimension, values in by_dimension.items():
-            _add(merged.setdefault(dimension, {}), values)
-        hlls = [
-            dimension_visitors_key(site, day, f"{d}|{v}")
-            for d, values in merged.items()
-            for v in values
-        ]
-        pipe.delete(name, *hlls)
-        for dimension, values in merged.items():
-            pipe.hset(name, f"s|{dimension}", _text(values))
-            counted = len(values) - (dimension in PAGE_PAIRS and OTHER in values)
-            pipe.hset(name, f"#|{dimension}", counted)
-        pipe.hset(name, "settled", 1)
-        pipe.expire(name, _ttl())
-
-
-def _restore_live(
-    name: str, imported: dict, fields: list, by_dimension: dict[str, dict[str, list[int]]], pipe
-) -> None:
-    """``restore`` into a live day (its hash ``name``): the exported figures added to its
-    'i|' lines (``imported``: dimension -> text), its count of values raised by the values
-    new to the day (in neither its 'h|' ``fields`` nor its 'i|' lines)."""
-    counted = {field.decode("utf-8", "surrogateescape") for field in fields}
-    for dimension, values in by_dimension.items():
-        text = imported.get(dimension)
-        merged = _lines(text) if text else {}
-        new = sum(
-            value not in merged
-            and f"h|{dimension}|{value}" not in counted
-            and not (dimension in PAGE_PAIRS and value == OTHER)
-            for value in values
-        )
-        _add(merged, values)
-        if merged:
-            pipe.hset(name, f"i|{dimension}", _text(merged))
-        if new:
-            pipe.hincrby(name, f"#|{dimension}", new)
-    if not fields:  # a day no view opened yet; an opened one expires as its first view set
-        pipe.expire(name, _ttl())
-
-
-def _text(values: dict[str, list[int]]) -> str:
+def format_lines(values: dict[str, list[int]]) -> str:
     """A dimension's values as lines ``value\thits\tvisitors`` ('s|', 'i|' fields)."""
     return "\n".join(f"{value}\t{hits}\t{visitors}" for value, (hits, visitors) in values.items())

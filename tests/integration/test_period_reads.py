@@ -34,7 +34,7 @@ def _round_trips(monkeypatch) -> list:
         calls.append(args[0])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("counter.store.counters.run", counted)
+    monkeypatch.setattr("counter.store.history.run", counted)
     return calls
 
 
