@@ -26,7 +26,7 @@ def bar_lists(
     values; None for any other counter."""
     if counter.key == SITE_KEY:
         return _site_breakdowns(counter, span, figures, narrowed, period_query)
-    if page is None:
+    if not page:  # not a page of a site (or one imported without its path)
         return None
     return _in_context(
         _breakdowns(governing(counter), span, page=page),

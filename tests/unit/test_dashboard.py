@@ -244,6 +244,21 @@ def test_a_pages_dashboard_shows_that_pages_own_breakdowns(web):
     assert "United States (US)" not in body
 
 
+def test_a_page_without_its_path_shows_no_breakdowns(web):
+    # A page imported from a backup whose metadata lost its path: nothing names its own
+    # values, so no empty bar lists (and no reads for them).
+    from counter.store.connection import get_client
+    from counter.store.keys import counter_key
+
+    web.post("/e/shop.example", data=b"/a", content_type="text/plain")
+    site = web.get("/d/shop.example/site").content.decode()
+    page_url = re.search(r'<a href="(/d/shop\.example/(p\.[0-9a-f]+))"><code>/a<', site)
+    get_client().hset(counter_key(Counter("shop.example", page_url[2]), "m"), "path", "")
+    body = web.get(page_url[1]).content.decode()
+    assert 'id="b-referrer"' not in body
+    assert 'id="b-event"' not in body
+
+
 def test_a_sites_dashboard_says_who_is_here_now_and_keeps_it_fresh(web):
     web.post("/e/now.example", data=b'{"p": "/a"}', content_type="text/plain")
     web.post(

@@ -8,7 +8,7 @@
 -- 's|<dimension>', of lines '<value>\t<hits>\t<visitors>', and 'settled'; the h| fields and
 -- the HyperLogLogs go. A reader then gets a settled day's dimension in one string. The hash
 -- expires after the retention. <site> is the site's key prefix: one hash tag, one slot.
--- An import into a live day (counter/store/dimensions.py restore) adds its figures to
+-- An import into a live day (counter/store/backup.py, restore_dimensions) adds its figures to
 -- 'i|<dimension>' fields, lines as 's|' ones, which readers add: settling leaves them.
 
 -- Settle a day: each value's hits and visitors (its HyperLogLog counted, then deleted) into
