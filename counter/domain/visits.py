@@ -14,7 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from counter import store
-from counter.domain import visitors
+from counter.domain import dimension_values, visitors
 from counter.domain.permissions import RateLimited, check_rate
 from counter.names import Counter, made_by_page_script, page_key
 
@@ -37,9 +37,9 @@ def count_hit(
     counted), or None when the request only reads. ``uniques``: the answer carries the unique
     visitor-days. ``page_script``: the request may make a site's counter (CountAPI's
     ``:HOST:``); else a ``site`` or ``p.*`` name nobody made is MadeByPageScript (404)."""
-    if not visitors.should_count(request):
+    visitor = _visitor(request, counter.namespace)
+    if visitor is None:
         return None
-    visitor = visitors.identify(request, namespace=counter.namespace)
     if visitor.is_bot:
         return store.bot_hit(counter)
     hit = store.hit(
@@ -65,25 +65,25 @@ def count_page_view(
     site: Counter,
     path: str,
     *,
-    dimensions: tuple[str, ...] = (),
-    visitor: visitors.Visitor | None = None,
+    beacon: dimension_values.Beacon | None = None,
 ) -> tuple[store.Hit, store.Hit, Counter] | None:
-    """Count a page view as the page script does: the site's hit (with the view's
-    ``dimensions``) and the page's. Returns both hits and the page's counter, or None when
-    the request only reads (HEAD, prefetch) or comes from a bot (counted on the site's bot
-    total when the site exists).
+    """Count a page view as the page script does: the site's hit (with the dimensions of
+    the script's ``beacon``, made for a visitor only: a bot's User-Agent is not parsed) and
+    the page's. Returns both hits and the page's counter, or None when the request only
+    reads (HEAD, prefetch) or comes from a bot (counted on the site's bot total when the site
+    exists).
 
     A new site is paid for by the client's new-counter budget before anything is written
     (past it: RateLimited, a 429). A new page of an existing site is paid for likewise; past
     the budget, or past PAGES_PER_SITE, the view counts on the site's "other" page, so one
     address cannot fill a site's pages."""
+    visitor = _visitor(request, site.namespace)
     if visitor is None:
-        if not visitors.should_count(request):
-            return None
-        visitor = visitors.identify(request, namespace=site.namespace)
+        return None
     if visitor.is_bot:
         store.bot_hit(site)
         return None
+    dimensions = () if beacon is None else _dimensions(request, site, beacon)
     paid = False
     secret = store.page_secret(site, make=False)
     if secret is None:  # no page view made this site: it is new, or made by a claim or :HOST:
@@ -106,6 +106,35 @@ def count_page_view(
     if page_hit is None:
         page_hit = _new_page(request, site, page, path, site_hit, who)
     return site_hit, page_hit, page
+
+
+def count_event(request: HttpRequest, site: Counter, name: str, *, page: str) -> None:
+    """Count the page script's custom event ``name`` (on ``page``, its path) in the site's
+    events: a visitor's only (a bot's, or a request that only reads, counts nothing);
+    nothing either when the site does not exist (an event makes no counter)."""
+    visitor = _visitor(request, site.namespace)
+    if visitor is None or visitor.is_bot:
+        return
+    store.count_event(site, visitor_id=visitor.id, address=visitor.address, name=name, page=page)
+
+
+def _visitor(request: HttpRequest, namespace: str) -> visitors.Visitor | None:
+    """Who this visit is (a salted id, or a bot), or None when the request only reads (HEAD,
+    a prefetch): the first step of every count."""
+    if not visitors.should_count(request):
+        return None
+    return visitors.identify(request, namespace=namespace)
+
+
+def _dimensions(
+    request: HttpRequest, site: Counter, beacon: dimension_values.Beacon
+) -> tuple[str, ...]:
+    return dimension_values.of_view(
+        beacon,
+        namespace=site.namespace,
+        user_agent=visitors.user_agent(request),
+        address=visitors.client_ip(request),
+    )
 
 
 def _new_page(

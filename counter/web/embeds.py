@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods, require_safe
 
 from counter import store
-from counter.domain import dimension_values, permissions, visitors, visits
+from counter.domain import dimension_values, permissions, visits
 from counter.domain.params import BadParameter, parse_int
 from counter.names import (
     SITE_KEY,
@@ -208,29 +208,10 @@ def beacon(request: HttpRequest, namespace: str) -> HttpResponse:
     # A bad name or body: errors.py's 400.
     site = counter_from_parts(namespace=namespace, key=SITE_KEY)
     sent = dimension_values.parse_beacon(request.body)
-    if visitors.should_count(request):
-        visitor = visitors.identify(request, namespace=namespace)
-        if sent.event is not None:
-            if not visitor.is_bot:
-                store.count_event(
-                    site,
-                    visitor_id=visitor.id,
-                    address=visitor.address,
-                    name=sent.event,
-                    page=sent.path,
-                )
-        else:
-            values = (
-                ()
-                if visitor.is_bot
-                else dimension_values.of_view(
-                    sent,
-                    namespace=namespace,
-                    user_agent=visitors.user_agent(request),
-                    address=visitors.client_ip(request),
-                )
-            )
-            visits.count_page_view(request, site, sent.path, dimensions=values, visitor=visitor)
+    if sent.event is not None:
+        visits.count_event(request, site, sent.event, page=sent.path)
+    else:
+        visits.count_page_view(request, site, sent.path, beacon=sent)
     response = HttpResponse(status=204)
     for name, value in {**cors, **_NO_CACHE}.items():
         response[name] = value

@@ -1,4 +1,5 @@
-"""The seed's surface: the welcome page and the text counters."""
+"""The seed's text counters: ``/count`` and ``/count/<namespace>/<key>`` (the welcome page is
+dashboard.landing)."""
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe

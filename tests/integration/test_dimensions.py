@@ -122,6 +122,26 @@ def test_events_need_the_site_and_a_name(any_store, client):
     assert _send(client, '["/"]').status_code == 204  # the first script's path: any text
 
 
+def test_an_event_counts_a_visitors_only(any_store, client):
+    """The page script's events go through the visit's one sequence: a bot's and a prefetch's
+    count nothing; a visitor's counts."""
+    googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+    assert _send(client, "/").status_code == 204  # the site
+    assert _send(client, {"e": "signup"}, agent=googlebot).status_code == 204
+    prefetched = client.post(
+        "/e/shop.example",
+        data=json.dumps({"e": "signup"}),
+        content_type="text/plain",
+        HTTP_USER_AGENT=FIREFOX,
+        REMOTE_ADDR=US,
+        HTTP_SEC_PURPOSE="prefetch",
+    )
+    assert prefetched.status_code == 204
+    assert _rows(client, "event") == {}
+    assert _send(client, {"e": "signup"}, address=US).status_code == 204
+    assert _rows(client, "event") == {"signup": (1, 1)}
+
+
 def test_deleting_the_site_deletes_its_dimensions(any_store, client, day):
     _send(client, {"p": "/", "s": "newsletter"})
     day.set(day.current + timedelta(days=1))
