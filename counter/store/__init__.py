@@ -3,7 +3,8 @@ below (``from counter import store``; ``store.hit(...)``).
 
     keys.py        the key schema (read its docstring first): every key name is made there
     scripts/*.lua  the Lua scripts, one a file, each opening with its KEYS/ARGV contract
-    connection.py  the client, idle connections, one round trip, errors -> StoreUnavailable
+    connection.py  the client, its pool, one round trip (shared under gevent), errors ->
+                   StoreUnavailable
     counters.py    a counter's operations: hit (one EVALSHA), info, create, set, update...
     history.py     a counter's figures over a period (stats): one script, one round trip
     pages.py       the page script's site and pages: page views, page secrets, claims

@@ -2,8 +2,8 @@
 
 A line ``-- include: <file>`` is replaced by that file (shared functions, such as the uniques
 helpers in uniques.lua). ``load`` builds a redis-py Script once per process: its SHA is
-computed from the text, so no client is needed; the store sends EVALSHA and loads the script
-on NOSCRIPT.
+computed from the text, so no client is needed; the store sends EVALSHA, and EVAL with the
+text when Redis has lost the script (connection.run, pages._execute).
 """
 
 from pathlib import Path
